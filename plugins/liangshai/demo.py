@@ -1,0 +1,530 @@
+"""Deterministic synthetic data in the unified format, at any scale.
+
+`invoke demo-data` writes a complete data folder: settings, districts, the community registry,
+quarterly batch CSVs (and, with `mixed`, some YAML and Excel statements), ledgers, and
+`scenarios.csv`, the list of problems that were planted on purpose. The shipped sample in data/
+is made by this module; benchmarks and scale tests use it too.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from .cells import CREDIT_CHARS, credit_code_with_checksum
+from .quarter import Quarter
+from .schema import FORMAT
+
+REFERENCE = yaml.safe_load(Path(__file__).with_name("fuzhou.yaml").read_text(encoding="utf-8"))
+DISTRICT_WEIGHTS = {
+    "gulou": 12,
+    "taijiang": 10,
+    "cangshan": 12,
+    "jinan": 12,
+    "mawei": 5,
+    "changle": 6,
+    "gaoxin": 5,
+    "fuqing": 8,
+    "minhou": 6,
+    "lianjiang": 4,
+    "luoyuan": 3,
+    "yongtai": 3,
+    "minqing": 3,
+}
+# Planted problems: share of communities, and the checks each should trigger.
+SCENARIOS = {
+    "late": (0.08, ()),
+    "missing": (0.06, ()),
+    "over_cap": (0.05, ("cost-over-cap",)),
+    "no_approval": (0.05, ("use-without-approval",)),
+    "not_deposited": (0.05, ("not-deposited",)),
+    "continuity": (0.03, ("continuity-broken",)),
+    "no_account": (0.03, ("no-special-account", "not-deposited")),
+}
+LAST_QUARTER = Quarter(2025, 2)
+AS_OF = date(2025, 8, 15)
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Plan:
+    community: dict
+    scenarios: dict[str, Quarter | None] = field(default_factory=dict)
+
+
+def money(x: float) -> Decimal:
+    return Decimal(str(round(x, 2))).quantize(CENT)
+
+
+def _columns(table: str) -> list[str]:
+    return FORMAT.tables[table].columns
+
+
+def _district_counts(n: int) -> dict[str, int]:
+    total = sum(DISTRICT_WEIGHTS.values())
+    counts = {
+        d: max(1 if n >= len(DISTRICT_WEIGHTS) else 0, math.floor(n * w / total))
+        for d, w in DISTRICT_WEIGHTS.items()
+    }
+    for d in sorted(DISTRICT_WEIGHTS, key=DISTRICT_WEIGHTS.get, reverse=True):
+        if sum(counts.values()) >= n:
+            break
+        counts[d] += 1
+    while sum(counts.values()) > n:  # only when n < 13
+        d = max(counts, key=counts.get)
+        counts[d] -= 1
+    return counts
+
+
+def make_communities(n: int, quarters: list[Quarter], rng: random.Random) -> list[Plan]:
+    districts = {d["slug"]: d for d in REFERENCE["districts"]}
+    companies, names = [], set()
+    codes = [d["code"] for d in REFERENCE["districts"]]
+    while len(companies) < max(3, n // 3):
+        name = "福州{}{}物业服务有限公司".format(*rng.sample(REFERENCE["company_words"], 2))
+        if name in names:
+            name = name.replace("福州", f"福州{rng.choice(REFERENCE['company_words'])}")
+            if name in names:
+                continue
+        names.add(name)
+        body = "".join(rng.choice(CREDIT_CHARS) for _ in range(9))
+        companies.append((name, credit_code_with_checksum(f"91{rng.choice(codes)}{body}")))
+    plans, used = [], set()
+    for slug, count in _district_counts(n).items():
+        d = districts[slug]
+        demo_left = math.ceil(d["target"] * rng.uniform(0.6, 1.3))
+        for _ in range(count):
+            (p_cn, p_py), (s_cn, s_py) = (
+                rng.choice(REFERENCE["name_prefixes"]),
+                rng.choice(REFERENCE["name_suffixes"]),
+            )
+            base, k = f"{p_py}-{s_py}", 1
+            cid = base
+            while cid in used:
+                k += 1
+                cid = f"{base}-{k}"
+            used.add(cid)
+            name = f"{p_cn}{s_cn}" + (f"{k}期" if k > 1 else "")
+            company, code = rng.choice(companies)
+            committee = rng.choices(["已成立", "筹备中", "未成立"], [60, 15, 25])[0]
+            account = "业主大会（业委会）专户" if committee == "已成立" else "专项维修资金专户"
+            c = {
+                "id": cid,
+                "name": name,
+                "district": slug,
+                "street": rng.choice(d["streets"]),
+                "address": f"{d['full_name']}{rng.choice(REFERENCE['road_names'])}"
+                f"{rng.randint(1, 399)}号",
+                "company": company,
+                "company_code": code,
+                "committee": committee,
+                "account_type": account,
+                "account_bank": rng.choice(REFERENCE["banks"]),
+                "account_no": f"{rng.randint(6210, 6229)}****{rng.randint(1000, 9999)}",
+                "demonstration": "是" if demo_left > 0 and rng.random() < 0.5 else "否",
+                "active_from": "",
+                "active_to": "",
+                "former_ids": "",
+                "_households": rng.randint(200, 2400),
+                "_opening": rng.uniform(0, 60000),
+            }
+            demo_left -= c["demonstration"] == "是"
+            if rng.random() < 0.05 and len(quarters) > 2:
+                c["active_from"] = str(rng.choice(quarters[1:]))
+                c["_opening"] = 0
+            if rng.random() < 0.03:
+                c["former_ids"] = f"{slug}-{cid}"
+            plans.append(Plan(c))
+    _plant(plans, quarters, rng)
+    return plans
+
+
+def _plant(plans: list[Plan], quarters: list[Quarter], rng: random.Random) -> None:
+    """Give a controlled share of communities one planted problem each."""
+    order = list(range(len(plans)))
+    rng.shuffle(order)
+    start = 0
+    for scenario, (share, _) in SCENARIOS.items():
+        count = max(1, round(share * len(plans))) if len(plans) >= 20 else 0
+        for i in order[start : start + count]:
+            plan = plans[i]
+            active = [
+                q
+                for q in quarters
+                if not plan.community["active_from"]
+                or Quarter.parse(plan.community["active_from"]) <= q
+            ]
+            # continuity needs a quarter before it; others may hit any quarter
+            choices = active[1:] if scenario == "continuity" else active
+            plan.scenarios[scenario] = None if scenario == "no_account" else rng.choice(choices)
+            if scenario == "no_account":
+                plan.community.update(account_type="", account_bank="", account_no="")
+        start += count
+
+
+def _income(rng, households):
+    lifts = max(2, households // 45)
+    lines = [("parking", "公共道路及地面停车位使用费", households * rng.uniform(6, 16))]
+    lines.append(("advertising", f"电梯广告（{lifts} 部）", lifts * rng.uniform(420, 560)))
+    if rng.random() < 0.6:
+        lines.append(("advertising", "道闸广告", rng.uniform(600, 2400)))
+    if rng.random() < 0.7:
+        lines.append(("entry_fee", "智能快递柜进场费", rng.uniform(300, 1500)))
+    if rng.random() < 0.3:
+        lines.append(("entry_fee", "自助售水机进场费", rng.uniform(150, 600)))
+    if rng.random() < 0.35:
+        lines.append(("base_station", "移动通信基站占地费", rng.uniform(1500, 4500)))
+    if rng.random() < 0.3:
+        lines.append(("rent", "架空层出租（便民超市）", rng.uniform(2000, 9000)))
+    lines.append(("interest", "专户利息", rng.uniform(5, 80)))
+    return [(c, d, money(a)) for c, d, a in lines]
+
+
+def _costs(rng, income, share):
+    parts = [
+        ("labor", "停车管理员工资分摊", 0.45),
+        ("utilities", "广告灯箱及道闸电费", 0.1),
+        ("tax", "增值税及附加", 0.2),
+        ("management_fee", "物业企业经营管理费", 0.25),
+    ]
+    total = float(income) * share
+    return [(c, d, money(total * w * rng.uniform(0.85, 1.0))) for c, d, w in parts]
+
+
+_USES = [
+    ("repair", "{n} 号楼外墙及屋面修缮"),
+    ("repair", "小区路灯及监控更换"),
+    ("offset_fees", "抵扣公共区域水电公摊"),
+    ("committee_funds", "业委会工作经费"),
+    ("audit", "年度公共收益审计费"),
+    ("maintenance_fund", "补充专项维修资金"),
+]
+
+
+def statement_for(plan: Plan, q: Quarter, opening: Decimal, rng: random.Random):
+    """One statement and its items as rows of the batch format; and the true closing balance."""
+    c = plan.community
+    income = _income(rng, c["_households"])
+    total_in = sum(a for _, _, a in income)
+    share = (
+        rng.uniform(0.35, 0.5) if plan.scenarios.get("over_cap") == q else rng.uniform(0.12, 0.26)
+    )
+    costs = _costs(rng, total_in, share)
+    total_cost = sum(a for _, _, a in costs)
+    uses = []
+    available = opening + total_in - total_cost
+    unapproved = plan.scenarios.get("no_approval") == q
+    if unapproved or (available > 5000 and rng.random() < 0.45):
+        category, text = rng.choice(_USES)
+        ref = "" if unapproved else f"业主大会决议〔{q.year}〕{rng.randint(1, 9)}号"
+        amount = money(float(available) * rng.uniform(0.2, 0.6))
+        uses.append(("use", category, text.format(n=rng.randint(1, 18)), amount, ref))
+    total_use = sum(u[3] for u in uses)
+    reported_opening = opening
+    if plan.scenarios.get("continuity") == q:
+        reported_opening = opening - money(rng.choice([500, 1000, 1200, 2000]))
+    closing = reported_opening + total_in - total_cost - total_use
+    account = closing if c["account_type"] else Decimal("0.00")
+    if plan.scenarios.get("not_deposited") == q:
+        account = closing - money(float(total_in - total_cost) * rng.uniform(0.3, 0.7))
+    deposited = max(Decimal("0.00"), total_in - total_cost - total_use - (closing - account))
+    late = plan.scenarios.get("late") == q
+    published = (
+        q.due + timedelta(days=rng.randint(3, 40))
+        if late
+        else q.due - timedelta(days=rng.randint(2, 25))
+    )
+    published = max(min(published, AS_OF), q.end + timedelta(days=1))
+    header = {
+        "community_id": c["id"],
+        "quarter": str(q),
+        "published_on": published.isoformat(),
+        "prepared_by": c["company"] if c["committee"] != "已成立" else f"{c['name']}业主委员会",
+        "opening_balance": f"{reported_opening:.2f}",
+        "closing_balance": f"{closing:.2f}",
+        "account_balance": f"{account:.2f}",
+        "note": "",
+    }
+    items = [("income", cat, text, amt, "") for cat, text, amt in income]
+    items += [("cost", cat, text, amt, "") for cat, text, amt in costs]
+    items += uses
+    if deposited > 0 and c["account_type"]:
+        items.append(("deposit", "special_account", "公共收益转存专户", deposited, ""))
+    day = q.end - timedelta(days=rng.randint(0, 20))
+    rows = [
+        {
+            "community_id": c["id"],
+            "quarter": str(q),
+            "section": s,
+            "category": cat,
+            "description": text,
+            "amount": f"{amt:.2f}",
+            "date": day.isoformat(),
+            "approval_ref": ref,
+            "contract": "",
+            "note": "",
+        }
+        for s, cat, text, amt, ref in items
+    ]
+    return header, rows, closing
+
+
+def write_csv(path: Path, table: str, rows: list[dict], bom: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+        w = csv.DictWriter(
+            f, fieldnames=_columns(table), extrasaction="ignore", lineterminator="\n"
+        )
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _ledgers(plans, rng):
+    space = FORMAT.tables["rectifications"].field("problem_type").values
+    rect, insp, comp = [], [], []
+    for plan in plans:
+        c = plan.community
+        if rng.random() < 0.12:
+            found = date(2024, 5, 1) + timedelta(days=rng.randint(0, 400))
+            deadline = found + timedelta(days=rng.choice([30, 60, 90]))
+            closed = deadline < AS_OF and rng.random() < 0.8
+            closed_on = found + timedelta(days=rng.randint(7, (deadline - found).days))
+            rect.append(
+                {
+                    "id": f"ZG-{found.year}-{len(rect) + 1:04d}",
+                    "community_id": c["id"],
+                    "problem_type": rng.choice(space[:9]),
+                    "description": "排查发现公共空间被占用或用途改变",
+                    "source": rng.choice(["自查", "抽查", "投诉", "12345"]),
+                    "found_on": found.isoformat(),
+                    "deadline": deadline.isoformat(),
+                    "measure": "已清退并恢复原用途" if closed else "",
+                    "responsible": c["company"],
+                    "status": "已销号" if closed else "整改中",
+                    "closed_on": closed_on.isoformat() if closed and closed_on <= AS_OF else "",
+                }
+            )
+            if rect[-1]["status"] == "已销号" and not rect[-1]["closed_on"]:
+                rect[-1].update(status="整改中", measure="")
+        if rng.random() < 0.6:
+            day = date(2024, 6, 1) + timedelta(days=rng.randint(0, 420))
+            insp.append(
+                {
+                    "community_id": c["id"],
+                    "date": day.isoformat(),
+                    "unit": f"{c['street']}办事处",
+                    "note": "",
+                    "result": rng.choices(["合格", "基本合格", "不合格"], [70, 20, 10])[0],
+                }
+            )
+        if rng.random() < 0.08:
+            got = date(2024, 3, 1) + timedelta(days=rng.randint(0, 500))
+            closed = rng.random() < 0.75
+            closed_on = got + timedelta(days=rng.randint(3, 40))
+            closed = closed and closed_on <= AS_OF
+            comp.append(
+                {
+                    "id": f"TS-{got.year}-{len(comp) + 1:04d}",
+                    "received_on": got.isoformat(),
+                    "channel": rng.choice(["投诉", "信访", "12345"]),
+                    "community_id": c["id"],
+                    "topic": rng.choice(
+                        [
+                            "停车费去向不明",
+                            "电梯广告收入未公示",
+                            "架空层被出租",
+                            "公共收益未转存专户",
+                        ]
+                    ),
+                    "status": "已销号" if closed else "办理中",
+                    "closed_on": closed_on.isoformat() if closed else "",
+                    "outcome": "已督促物业公司补充公示并向业主说明" if closed else "",
+                }
+            )
+    return rect, insp, comp
+
+
+def settings_for(city_quarters: list[Quarter]) -> dict:
+    return {
+        "city": "福州市",
+        "bureau": "福州市住房保障和房产管理局",
+        "hotline": "12345",
+        "as_of": AS_OF,
+        "site_url": "https://liangshai.fuzhou.example",
+        "campaign": {
+            "title": "深化整治物业服务企业侵占业主公共收益、收入及分配不公开等问题",
+            "targets": {
+                "disclosure_rate": 1.0,
+                "account_rate": 1.0,
+                "rectification_rate": 1.0,
+                "inspection_rate": 0.5,
+                "demonstration_total": 30,
+            },
+            "schedule": [
+                {"stage": "动员部署", "until": date(2024, 5, 10)},
+                {"stage": "自查自纠", "until": date(2024, 5, 31)},
+                {"stage": "交叉督导", "until": date(2024, 8, 31)},
+                {"stage": "总结验收", "until": date(2024, 10, 31)},
+            ],
+        },
+        "first_quarter": str(city_quarters[0]),
+    }
+
+
+def generate(
+    out: Path, communities: int = 48, quarters: int = 6, seed: int = 2024, mixed: bool = False
+) -> dict:
+    """Write a data folder; returns counts. `mixed` also writes some YAML and Excel statements."""
+    rng = random.Random(seed)
+    qs = [LAST_QUARTER]
+    while len(qs) < quarters:
+        qs.insert(0, qs[0].prev())
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = settings_for(qs)
+    (out / "site.yaml").write_text(
+        yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    districts = [
+        {
+            "slug": d["slug"],
+            "name": d["name"],
+            "full_name": d["full_name"],
+            "bureau": f"{d['full_name']}住房和城乡建设局",
+            "phone": f"0591-0000{i:04d}",
+            "email": f"{d['slug']}@fuzhou.example",
+            "address": f"{d['full_name']}人民政府行政服务中心",
+            "demo_target": d["target"],
+        }
+        for i, d in enumerate(REFERENCE["districts"], start=1)
+    ]
+    (out / "districts.yaml").write_text(
+        yaml.safe_dump(districts, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    plans = make_communities(communities, qs, rng)
+    write_csv(out / "communities.csv", "communities", [p.community for p in plans])
+
+    per_quarter = {q: ([], []) for q in qs}
+    standalone = []
+    for plan in plans:
+        c = plan.community
+        opening = money(c["_opening"])
+        for q in qs:
+            if c["active_from"] and q < Quarter.parse(c["active_from"]):
+                continue
+            header, items, closing = statement_for(plan, q, opening, rng)
+            opening = closing
+            if plan.scenarios.get("missing") == q:
+                continue
+            if mixed and q == qs[-1] and len(standalone) < 3 and not plan.scenarios:
+                standalone.append((header, items))
+                continue
+            per_quarter[q][0].append(header)
+            per_quarter[q][1].extend(items)
+    for q, (headers, items) in per_quarter.items():
+        folder = out / "statements" / str(q)
+        write_csv(folder / "statements.csv", "statements", headers)
+        write_csv(folder / "items.csv", "items", items)
+    for k, (header, items) in enumerate(standalone):
+        folder = out / "statements" / header["quarter"]
+        if k == 0:
+            write_excel_statement(folder / f"{header['community_id']}.xlsx", header, items)
+        else:
+            write_yaml_statement(folder / f"{header['community_id']}.yaml", header, items)
+
+    rect, insp, comp = _ledgers(plans, rng)
+    ledgers = out / "ledgers"
+    write_csv(ledgers / "rectifications.csv", "rectifications", rect)
+    write_csv(ledgers / "inspections.csv", "inspections", insp)
+    write_csv(ledgers / "complaints.csv", "complaints", comp)
+    write_csv(ledgers / "corrections.csv", "corrections", [])
+    planted = [
+        {
+            "community_id": p.community["id"],
+            "scenario": name,
+            "quarter": str(q) if q else "",
+            "checks": " ".join(SCENARIOS[name][1]),
+        }
+        for p in plans
+        for name, q in sorted(p.scenarios.items())
+    ]
+    with (out / "scenarios.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(
+            f, fieldnames=["community_id", "scenario", "quarter", "checks"], lineterminator="\n"
+        )
+        w.writeheader()
+        w.writerows(planted)
+    return {
+        "communities": len(plans),
+        "quarters": len(qs),
+        "planted": len(planted),
+        "statements": sum(len(h) for h, _ in per_quarter.values()) + len(standalone),
+    }
+
+
+def write_yaml_statement(path: Path, header: dict, items: list[dict]) -> None:
+    """A statement as one YAML file, the way a committee might keep it by hand."""
+    lines = [f"{k}: {_yaml_scalar(header[k])}" for k in _columns("statements") if header[k]]
+    for section in FORMAT.sections:
+        rows = [i for i in items if i["section"] == section.code]
+        if not rows:
+            continue
+        lines.append(f"{section.code}:")
+        for row in rows:
+            fields = [
+                f
+                for f in _columns("items")
+                if f not in ("community_id", "quarter", "section") and row[f]
+            ]
+            lines.append("  - " + "\n    ".join(f"{f}: {_yaml_scalar(row[f])}" for f in fields))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _yaml_scalar(value: str) -> str:
+    return value if value.replace(".", "").replace("-", "").isdigit() else f'"{value}"'
+
+
+def write_excel_statement(path: Path, header: dict, items: list[dict]) -> None:
+    """Fill the generated template the way a property company would (typed Excel cells)."""
+    from openpyxl import load_workbook
+
+    from .excel import SHEET, item_fields, write_template
+
+    write_template(path)
+    wb = load_workbook(path)
+    ws = wb[SHEET]
+    statements = FORMAT.tables["statements"]
+    items_table = FORMAT.tables["items"]
+    header_row = None
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        cell = row[0]
+        f = statements.field_for_header(str(cell.value or ""))
+        if f is not None and header[f.name]:
+            ws.cell(cell.row, 2, _typed(f.type, header[f.name]))
+        elif cell.value == items_table.field("section").label:
+            header_row = cell.row
+    for r, item in enumerate(items, start=header_row + 1):
+        for col, f in enumerate(item_fields(), start=1):
+            value = item[f.name]
+            if f.name == "section":
+                value = next(s.label for s in FORMAT.sections if s.code == value)
+            elif f.name == "category":
+                value = FORMAT.category(item["section"], value).short
+            ws.cell(r, col, _typed(f.type, value) if value else None)
+    wb.save(path)
+
+
+def _typed(kind: str, text: str):
+    if kind == "amount":
+        return float(text)
+    if kind == "date":
+        return date.fromisoformat(text)
+    return text

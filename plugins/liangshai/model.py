@@ -1,0 +1,185 @@
+"""Model: the trusted shapes the site is rendered from, built by the validator.
+
+A Statement keeps what could be read even when it is invalid, together with its problems, so a
+page can say 数据有误 and why instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .problems import Problem, Report
+from .quarter import Quarter
+from .schema import FORMAT
+
+ZERO = Decimal("0.00")
+SECTION_ORDER = {s.code: i for i, s in enumerate(FORMAT.sections)}
+
+
+@dataclass
+class District:
+    slug: str
+    name: str
+    full_name: str
+    bureau: str
+    phone: str
+    email: str
+    address: str
+    demo_target: int
+
+
+@dataclass
+class Community:
+    id: str
+    name: str
+    district: str
+    street: str
+    address: str
+    committee: str
+    company: str | None = None
+    company_code: str | None = None
+    account_type: str | None = None
+    account_bank: str | None = None
+    account_no: str | None = None  # last four digits only
+    demonstration: bool = False
+    active_from: Quarter | None = None
+    active_to: Quarter | None = None
+    former_ids: tuple[str, ...] = ()
+    problems: list[Problem] = field(default_factory=list)
+    file: str = ""
+    row: int | None = None
+
+    def active_in(self, quarter: Quarter) -> bool:
+        return (self.active_from is None or self.active_from <= quarter) and (
+            self.active_to is None or quarter <= self.active_to
+        )
+
+
+@dataclass
+class Item:
+    section: str | None
+    category: str | None
+    description: str | None
+    amount: Decimal | None
+    date: date | None = None
+    approval_ref: str | None = None
+    contract: str | None = None
+    note: str | None = None
+    row: int | None = None
+
+    def canonical(self) -> dict:
+        return {
+            "section": self.section,
+            "category": self.category,
+            "description": self.description,
+            "amount": _money(self.amount),
+            "date": _iso(self.date),
+            "approval_ref": self.approval_ref,
+            "contract": self.contract,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Statement:
+    community_id: str | None
+    quarter: Quarter | None
+    published_on: date | None
+    prepared_by: str | None
+    opening_balance: Decimal | None
+    closing_balance: Decimal | None
+    account_balance: Decimal | None
+    note: str | None
+    items: list[Item]
+    file: str
+    row: int | None
+    problems: list[Problem] = field(default_factory=list)
+    errors: int = 0  # how many of the problems are errors (set by the validator)
+
+    @property
+    def valid(self) -> bool:
+        return self.errors == 0
+
+    def total(self, section: str) -> Decimal:
+        return sum(
+            (i.amount for i in self.items if i.section == section and i.amount is not None), ZERO
+        )
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        return {s.code: self.total(s.code) for s in FORMAT.sections}
+
+    def canonical(self) -> dict:
+        """The statement as plain JSON-ready data: the input of its fingerprint."""
+        items = sorted(
+            (i.canonical() for i in self.items),
+            key=lambda d: (SECTION_ORDER.get(d["section"], 99), json.dumps(d, sort_keys=True)),
+        )
+        return {
+            "format_version": FORMAT.version,
+            "community_id": self.community_id,
+            "quarter": str(self.quarter) if self.quarter else None,
+            "published_on": _iso(self.published_on),
+            "prepared_by": self.prepared_by,
+            "opening_balance": _money(self.opening_balance),
+            "closing_balance": _money(self.closing_balance),
+            "account_balance": _money(self.account_balance),
+            "note": self.note,
+            "items": items,
+        }
+
+    def canonical_json(self) -> str:
+        return json.dumps(
+            self.canonical(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSON: changes whenever any published figure changes."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    @property
+    def verification_code(self) -> str:
+        """The short form printed on posters and pages: the first 8 hex digits, grouped."""
+        h = self.fingerprint[:8].upper()
+        return f"{h[:4]}-{h[4:]}"
+
+
+@dataclass
+class Dataset:
+    """Everything validated, ready for metrics and rendering."""
+
+    settings: dict
+    as_of: date
+    districts: dict[str, District]
+    communities: dict[str, Community]
+    statements: dict[tuple[str, Quarter], Statement]  # valid or not, one per key
+    rejected: list[Statement]  # statements that belong to no community or clash with another
+    ledgers: dict[str, list[dict]]
+    aliases: dict[str, str]  # former id -> current id
+    report: Report
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def quarters(self) -> list[Quarter]:
+        """Every quarter from the first with a statement to the last one that has ended."""
+        present = [q for (_, q) in self.statements]
+        if not present:
+            return []
+        last_ended = Quarter.of(self.as_of).prev()
+        return min(present).range_to(max(max(present), last_ended))
+
+    def statement(self, community_id: str, quarter: Quarter) -> Statement | None:
+        return self.statements.get((community_id, quarter))
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()

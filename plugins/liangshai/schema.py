@@ -1,0 +1,191 @@
+"""The unified disclosure format, read once from format.yaml into small typed objects.
+
+Nothing else in the project spells out a column, a category or a check message: it asks
+`FORMAT` here.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+FORMAT_FILE = Path(__file__).with_name("format.yaml")
+
+
+def normalize_name(text: str) -> str:
+    """Fold a header or a choice for matching: width, case, spaces and punctuation variants."""
+    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    return s.replace(" ", "").replace("_", "").replace("\u3000", "")
+
+
+@dataclass(frozen=True)
+class Category:
+    section: str
+    code: str
+    short: str
+    label: str
+
+    def names(self) -> tuple[str, ...]:
+        return (self.code, self.short, self.label)
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    label: str
+    description: str
+    aliases: tuple[str, ...]
+    categories: tuple[Category, ...]
+    needs_approval: bool = False
+
+    def names(self) -> tuple[str, ...]:
+        return (self.code, self.label, *self.aliases)
+
+    def category(self, code: str) -> Category:
+        return next(c for c in self.categories if c.code == code)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str
+    required: bool
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    values: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.label, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    label: str
+    file: str
+    description: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...] = ()
+    _by_header: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        for f in self.fields:
+            for n in f.names():
+                self._by_header.setdefault(normalize_name(n), f)
+
+    def field_for_header(self, header: str) -> Field | None:
+        return self._by_header.get(normalize_name(header))
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    severity: str  # "error" or "warning"
+    title: str
+    message: str
+    hint: str
+    flag: str | None = None  # short red-flag label shown to owners
+    owner: str | None = None  # the red flag explained to an owner
+
+
+@dataclass(frozen=True)
+class Format:
+    version: int
+    title: str
+    subtitle: str
+    cost_cap: Decimal
+    max_text_length: int
+    sections: tuple[Section, ...]
+    tables: dict[str, Table]
+    checks: dict[str, Check]
+    statuses: dict[str, dict[str, str]]
+    _sections: dict[str, Section] = field(default_factory=dict, compare=False, repr=False)
+    _categories: dict[tuple[str, str], Category] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self):
+        for s in self.sections:
+            for n in s.names():
+                self._sections[normalize_name(n)] = s
+            for c in s.categories:
+                for n in c.names():
+                    self._categories.setdefault((s.code, normalize_name(n)), c)
+
+    def section(self, text: str) -> Section | None:
+        """The section named by code, label or alias, or None."""
+        return self._sections.get(normalize_name(text))
+
+    def category(self, section: str, text: str) -> Category | None:
+        """The category of `section` named by code, short label or full label, or None."""
+        return self._categories.get((section, normalize_name(text)))
+
+    @property
+    def flag_checks(self) -> list[Check]:
+        return [c for c in self.checks.values() if c.flag]
+
+
+@cache
+def load_format(path: Path = FORMAT_FILE) -> Format:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    sections = tuple(
+        Section(
+            code=s["code"],
+            label=s["label"],
+            description=s.get("description", ""),
+            aliases=tuple(s.get("aliases", ())),
+            needs_approval=bool(s.get("needs_approval", False)),
+            categories=tuple(Category(section=s["code"], **c) for c in s["categories"]),
+        )
+        for s in raw["sections"]
+    )
+    tables = {
+        name: Table(
+            name=name,
+            label=t["label"],
+            file=t["file"],
+            description=t.get("description", ""),
+            key=tuple(t.get("key", ())),
+            fields=tuple(
+                Field(
+                    name=f["name"],
+                    label=f["label"],
+                    type=f["type"],
+                    required=bool(f["required"]),
+                    aliases=tuple(f.get("aliases", ())),
+                    description=f.get("description", ""),
+                    values=tuple(str(v) for v in f.get("values", ())),
+                )
+                for f in t["fields"]
+            ),
+        )
+        for name, t in raw["tables"].items()
+    }
+    checks = {code: Check(code=code, **c) for code, c in raw["checks"].items()}
+    return Format(
+        version=raw["version"],
+        title=raw["title"],
+        subtitle=raw["subtitle"],
+        cost_cap=Decimal(raw["cost_cap"]),
+        max_text_length=int(raw["max_text_length"]),
+        sections=sections,
+        tables=tables,
+        checks=checks,
+        statuses=raw["statuses"],
+    )
+
+
+FORMAT = load_format()

@@ -1,0 +1,422 @@
+"""Validate: apply the rules of the format to what was loaded, and build the model.
+
+Cell-level problems were found while loading; here come the rules across cells, rows and
+files: registry consistency, the balance identity, continuity, the cost cap, approvals,
+deposits, deadlines and the ledgers' closure rules. Every problem lands in the one Report.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from .load import Draft, Inputs, Record, load_inputs
+from .model import Community, Dataset, District, Item, Statement
+from .problems import Report
+from .schema import FORMAT
+
+
+def validate_folder(root: Path | str, strict: bool = False, as_of: date | None = None) -> Dataset:
+    """Load and validate a data folder. Raises load.CannotRun only when no run is possible."""
+    report = Report(strict=strict)
+    inputs = load_inputs(Path(root), report)
+    return validate(inputs, report, as_of or inputs.settings["as_of"])
+
+
+def validate(inputs: Inputs, report: Report, as_of: date) -> Dataset:
+    districts = build_districts(inputs.districts, report)
+    communities, aliases = build_communities(inputs.communities, districts, report)
+    data = Dataset(
+        settings=inputs.settings,
+        as_of=as_of,
+        districts=districts,
+        communities=communities,
+        statements={},
+        rejected=[],
+        ledgers={},
+        aliases=aliases,
+        report=report,
+    )
+    for draft in inputs.drafts:
+        add_statement(data, draft)
+    check_continuity(data)
+    for statement in list(data.statements.values()) + data.rejected:
+        statement.problems = list(dict.fromkeys(statement.problems))
+        statement.errors = sum(p.severity == "error" for p in statement.problems)
+    data.ledgers = {
+        name: check_ledger(name, records, data) for name, records in inputs.ledgers.items()
+    }
+    return data
+
+
+def _dupes(records: list[Record], key: str, report: Report, code: str = "duplicate-id"):
+    """Yield each record whose `key` was not seen before; report the ones that repeat."""
+    seen: dict = {}
+    for r in records:
+        value = r[key]
+        if value is None:
+            continue
+        if value in seen:
+            report.add(
+                code,
+                file=r.file,
+                row=r.row,
+                field=key,
+                value=value,
+                details={"other_row": seen[value].row},
+            )
+            continue
+        seen[value] = r
+        yield r
+
+
+def build_districts(records: list[Record], report: Report) -> dict[str, District]:
+    out = {}
+    for r in _dupes(records, "slug", report):
+        if r.problems:
+            continue  # reported already; a district with a bad field is left out of the site
+        out[r["slug"]] = District(**r.values)
+    return out
+
+
+def build_communities(records, districts, report):
+    by_name = {}
+    for d in districts.values():
+        by_name.update({d.slug: d.slug, d.name: d.slug, d.full_name: d.slug})
+    communities: dict[str, Community] = {}
+    for r in _dupes(records, "id", report):
+        values = dict(r.values)
+        district = by_name.get(values["district"]) if values["district"] else None
+        if values["district"] and district is None:
+            choices = "、".join(f"{d.slug}（{d.name}）" for d in districts.values())
+            r.problems.append(
+                report.add(
+                    "unknown-district",
+                    file=r.file,
+                    row=r.row,
+                    field="district",
+                    label=FORMAT.tables["communities"].field("district").label,
+                    value=values["district"],
+                    details={"choices": choices},
+                )
+            )
+        values["district"] = district
+        values["demonstration"] = bool(values["demonstration"])
+        values["former_ids"] = values["former_ids"] or ()
+        c = Community(**values, problems=list(r.problems), file=r.file, row=r.row)
+        if c.active_from and c.active_to and c.active_to < c.active_from:
+            c.problems.append(
+                report.add(
+                    "invalid-active-range",
+                    file=r.file,
+                    row=r.row,
+                    field="active_to",
+                    value=str(c.active_to),
+                    details={"start": c.active_from},
+                )
+            )
+        if not c.account_type:
+            c.problems.append(
+                report.add(
+                    "no-special-account",
+                    file=r.file,
+                    row=r.row,
+                    field="account_type",
+                    community_id=c.id,
+                )
+            )
+        communities[c.id] = c
+    aliases: dict[str, str] = {}
+    for c in communities.values():
+        for old in c.former_ids:
+            other = (
+                f"小区 {old}"
+                if old in communities
+                else (f"小区 {aliases[old]} 的曾用编号" if old in aliases else None)
+            )
+            if other:
+                c.problems.append(
+                    report.add(
+                        "alias-conflict",
+                        file=c.file,
+                        row=c.row,
+                        field="former_ids",
+                        value=old,
+                        details={"other": other},
+                    )
+                )
+            else:
+                aliases[old] = c.id
+    return communities, aliases
+
+
+# ----------------------------------------------------------------------------- statements
+
+
+def _statement_from(draft: Draft) -> Statement:
+    h = draft.header
+    problems = list(h.problems)
+    items = []
+    for r in draft.items:
+        problems += r.problems
+        v = r.values
+        items.append(
+            Item(
+                section=v.get("section"),
+                category=v.get("category"),
+                description=v.get("description"),
+                amount=v.get("amount"),
+                date=v.get("date"),
+                approval_ref=v.get("approval_ref"),
+                contract=v.get("contract"),
+                note=v.get("note"),
+                row=r.row,
+            )
+        )
+    return Statement(
+        community_id=h["community_id"],
+        quarter=h["quarter"],
+        published_on=h["published_on"],
+        prepared_by=h["prepared_by"],
+        opening_balance=h["opening_balance"],
+        closing_balance=h["closing_balance"],
+        account_balance=h["account_balance"],
+        note=h["note"],
+        items=items,
+        file=h.file,
+        row=h.row,
+        problems=problems,
+    )
+
+
+def add_statement(data: Dataset, draft: Draft) -> None:
+    s = _statement_from(draft)
+    report = data.report
+
+    def problem(code, item_file=None, **kw):
+        kw.setdefault("row", s.row)
+        s.problems.append(
+            report.add(
+                code,
+                file=item_file or s.file,
+                community_id=s.community_id,
+                quarter=str(s.quarter) if s.quarter else None,
+                **kw,
+            )
+        )
+
+    if s.community_id in data.aliases:
+        current = data.aliases[s.community_id]
+        problem(
+            "former-id-used",
+            field="community_id",
+            value=s.community_id,
+            details={"current": current},
+        )
+        s.community_id = current
+    community = data.communities.get(s.community_id)
+    if s.community_id is not None and community is None:
+        problem("unknown-community", field="community_id", value=s.community_id)
+    if s.quarter is not None:
+        check_dates(s, community, data.as_of, draft.folder, problem)
+    item_file = draft.items[0].file if draft.items else s.file
+    check_items(s, problem, item_file)
+    check_sums(s, problem)
+
+    key = (s.community_id, s.quarter)
+    if community is None or s.quarter is None:
+        data.rejected.append(s)
+    elif key in data.statements:
+        first = data.statements[key]
+        problem("duplicate-statement", details={"other": _where(first)})
+        first.problems.append(
+            report.add(
+                "duplicate-statement",
+                file=first.file,
+                row=first.row,
+                community_id=s.community_id,
+                quarter=str(s.quarter),
+                details={"other": _where(s)},
+            )
+        )
+        data.rejected.append(s)
+    else:
+        data.statements[key] = s
+
+
+def _where(s: Statement) -> str:
+    return f"{s.file} 第 {s.row} 行" if s.row else s.file
+
+
+def check_dates(s: Statement, community, as_of: date, folder, problem) -> None:
+    q = s.quarter
+    if folder is not None and folder != q:
+        problem("quarter-mismatch", field="quarter", value=str(q), details={"folder": folder})
+    if as_of <= q.end:
+        problem("future-quarter", field="quarter", value=str(q), details={"as_of": as_of})
+    if community is not None and not community.active_in(q):
+        active = f"{community.active_from or '—'} 至 {community.active_to or '今'}"
+        problem("inactive-community", field="quarter", details={"active": active})
+    if s.published_on is not None:
+        if s.published_on < q.end:
+            problem(
+                "published-too-early",
+                field="published_on",
+                value=str(s.published_on),
+                details={"quarter_end": q.end},
+            )
+        elif s.published_on > as_of:
+            problem(
+                "published-in-future",
+                field="published_on",
+                value=str(s.published_on),
+                details={"as_of": as_of},
+            )
+
+
+def check_items(s: Statement, problem, item_file: str) -> None:
+    amount_label = FORMAT.tables["items"].field("amount").label
+    category_label = FORMAT.tables["items"].field("category").label
+    for item in s.items:
+        where = {"item_file": item_file, "row": item.row}
+        if item.amount is not None and item.amount < 0:
+            problem(
+                "negative-amount",
+                field="amount",
+                label=amount_label,
+                value=str(item.amount),
+                **where,
+            )
+        if item.section is None or item.category is None:
+            continue
+        category = FORMAT.category(item.section, item.category)
+        section = next(x for x in FORMAT.sections if x.code == item.section)
+        if category is None:
+            choices = "、".join(c.short for c in section.categories)
+            problem(
+                "invalid-category",
+                field="category",
+                label=category_label,
+                value=item.category,
+                details={"section": section.label, "choices": choices},
+                **where,
+            )
+            continue
+        item.category = category.code
+        if section.needs_approval and not item.approval_ref:
+            problem("use-without-approval", field="approval_ref", value=item.description, **where)
+    if not s.items and not s.note:
+        problem("no-items")
+
+
+def check_sums(s: Statement, problem) -> None:
+    if any(i.amount is None or i.section is None for i in s.items):
+        return  # a bad item was reported already; sums over it would only add noise
+    income, cost, use = s.total("income"), s.total("cost"), s.total("use")
+    if s.opening_balance is not None and s.closing_balance is not None:
+        expected = s.opening_balance + income - cost - use
+        if expected != s.closing_balance:
+            problem(
+                "balance-mismatch",
+                field="closing_balance",
+                value=str(s.closing_balance),
+                details={
+                    "closing": s.closing_balance,
+                    "opening": s.opening_balance,
+                    "income": income,
+                    "cost": cost,
+                    "use": use,
+                    "expected": expected,
+                    "diff": s.closing_balance - expected,
+                },
+            )
+    if cost > income * FORMAT.cost_cap:
+        pct = f"{cost / income:.0%}" if income else "全部"
+        problem("cost-over-cap", details={"cost": cost, "income": income, "pct": pct})
+    if (
+        s.account_balance is not None
+        and s.closing_balance is not None
+        and s.account_balance < s.closing_balance
+    ):
+        problem(
+            "not-deposited",
+            field="account_balance",
+            value=str(s.account_balance),
+            details={
+                "account": s.account_balance,
+                "closing": s.closing_balance,
+                "diff": s.closing_balance - s.account_balance,
+            },
+        )
+
+
+def check_continuity(data: Dataset) -> None:
+    for (cid, q), s in data.statements.items():
+        prev = data.statements.get((cid, q.prev()))
+        if prev is None or prev.closing_balance is None or s.opening_balance is None:
+            continue
+        if prev.closing_balance != s.opening_balance:
+            s.problems.append(
+                data.report.add(
+                    "continuity-broken",
+                    file=s.file,
+                    row=s.row,
+                    field="opening_balance",
+                    value=str(s.opening_balance),
+                    community_id=cid,
+                    quarter=str(q),
+                    details={
+                        "opening": s.opening_balance,
+                        "prev_quarter": prev.quarter,
+                        "prev_closing": prev.closing_balance,
+                        "diff": s.opening_balance - prev.closing_balance,
+                    },
+                )
+            )
+
+
+# ----------------------------------------------------------------------------- ledgers
+
+_DATE_ORDER = {  # ledger -> (earlier field, later field) pairs that must not be reversed
+    "rectifications": (("found_on", "deadline"), ("found_on", "closed_on")),
+    "complaints": (("received_on", "closed_on"),),
+}
+
+
+def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record]:
+    table = FORMAT.tables[name]
+    report = data.report
+    keep = list(_dupes(records, "id", report, "duplicate-record")) if "id" in table.key else records
+
+    def problem(r, code, **kw):
+        r.problems.append(report.add(code, file=r.file, row=r.row, **kw))
+
+    for r in keep:
+        cid = r["community_id"]
+        if cid in data.aliases:
+            r.values["community_id"] = cid = data.aliases[cid]
+        if cid is not None and cid not in data.communities:
+            problem(r, "unknown-community", field="community_id", value=cid)
+        if r["status"] == "已销号":
+            if r["closed_on"] is None:
+                problem(r, "closed-without-date", field="closed_on")
+            if name == "rectifications" and not r["measure"]:
+                problem(r, "closed-without-measure", field="measure")
+        for early, late in _DATE_ORDER.get(name, ()):
+            if r[early] and r[late] and r[late] < r[early]:
+                problem(
+                    r,
+                    "date-order",
+                    field=late,
+                    label=table.field(late).label,
+                    value=str(r[late]),
+                    details={"other_label": table.field(early).label, "other": r[early]},
+                )
+        if (
+            name == "corrections"
+            and cid
+            and r["quarter"]
+            and ((cid, r["quarter"]) not in data.statements)
+        ):
+            problem(r, "unknown-statement", community_id=cid, quarter=str(r["quarter"]))
+    return keep
