@@ -70,12 +70,27 @@ def demo_data(c, communities=2000, quarters=8, seed=1, out="demo", mixed=False):
 
 @task
 def sample(c):
-    """Regenerate the shipped sample in data/ (keeps data/README.md)."""
-    from liangshai.demo import generate
+    """Regenerate the shipped sample in data/ and its table of planted problems."""
+    import csv
+    import re
+    import shutil
 
+    from liangshai.demo import generate, planted_table
+
+    data = ROOT / "data"
     for folder in ("statements", "ledgers"):
-        c.run(f"rm -rf {ROOT / 'data' / folder}")
-    print(generate(ROOT / "data", **SAMPLE, mixed=True))
+        shutil.rmtree(data / folder, ignore_errors=True)
+    print(generate(data, **SAMPLE, mixed=True))
+    with (data / "scenarios.csv").open(encoding="utf-8") as f:
+        table = planted_table(list(csv.DictReader(f)))
+    readme = data / "README.md"
+    text = re.sub(
+        r"(<!-- planted:start[^>]*-->\n).*?(<!-- planted:end -->)",
+        lambda m: m.group(1) + table + "\n" + m.group(2),
+        readme.read_text(encoding="utf-8"),
+        flags=re.S,
+    )
+    readme.write_text(text, encoding="utf-8")
 
 
 @task

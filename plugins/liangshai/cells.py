@@ -90,6 +90,11 @@ def parse_slug(text: str, field: Field | None = None) -> str:
     return text
 
 
+def _check_char(first17: str) -> str:
+    total = sum(CREDIT_CHARS.index(ch) * w for ch, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CHARS[(31 - total % 31) % 31]
+
+
 def credit_code_problem(code: str) -> str | None:
     """Why a unified social credit code (GB 32100-2015) is invalid, or None if it is valid."""
     if len(code) != 18:
@@ -97,8 +102,7 @@ def credit_code_problem(code: str) -> str | None:
     bad = sorted({ch for ch in code if ch not in CREDIT_CHARS})
     if bad:
         return f"含有不允许的字符 {'、'.join(bad)}"
-    total = sum(CREDIT_CHARS.index(ch) * w for ch, w in zip(code, _CREDIT_WEIGHTS, strict=False))
-    expected = CREDIT_CHARS[(31 - total % 31) % 31]
+    expected = _check_char(code[:17])
     if code[17] != expected:
         return f"校验码应为 {expected}"
     return None
@@ -106,8 +110,7 @@ def credit_code_problem(code: str) -> str | None:
 
 def credit_code_with_checksum(first17: str) -> str:
     """Complete 17 characters with their check character (used by the demo data)."""
-    total = sum(CREDIT_CHARS.index(ch) * w for ch, w in zip(first17, _CREDIT_WEIGHTS, strict=False))
-    return first17 + CREDIT_CHARS[(31 - total % 31) % 31]
+    return first17 + _check_char(first17)
 
 
 def parse_credit_code(text: str, field: Field | None = None) -> str:

@@ -39,7 +39,7 @@ DISTRICT_WEIGHTS = {
     "minqing": 3,
 }
 # Planted problems: share of communities, and the checks each should trigger.
-SCENARIOS = {
+SCENARIOS = {  # name: (share of communities, checks it triggers)
     "late": (0.08, ()),
     "missing": (0.06, ()),
     "over_cap": (0.05, ("cost-over-cap",)),
@@ -47,6 +47,27 @@ SCENARIOS = {
     "not_deposited": (0.05, ("not-deposited",)),
     "continuity": (0.03, ("continuity-broken",)),
     "no_account": (0.03, ("no-special-account", "not-deposited")),
+}
+SCENARIO_TEXT = {  # for data/README.md
+    "late": ("published after the deadline", "逾期公示"),
+    "missing": ("no statement", "未公示"),
+    "over_cap": ("costs over 30 % of income", "warning `cost-over-cap`, red flag"),
+    "no_approval": (
+        "a use without an owners' approval reference",
+        "warning `use-without-approval`, red flag",
+    ),
+    "not_deposited": (
+        "part of the balance not in the special account",
+        "warning `not-deposited`, red flag",
+    ),
+    "continuity": (
+        "opening balance ≠ last quarter's closing balance",
+        "warning `continuity-broken`, red flag",
+    ),
+    "no_account": (
+        "no special account registered, so no balance is in one",
+        "warnings `no-special-account`, `not-deposited` every quarter, red flags",
+    ),
 }
 LAST_QUARTER = Quarter(2025, 2)
 AS_OF = date(2025, 8, 15)
@@ -148,21 +169,15 @@ def make_communities(n: int, quarters: list[Quarter], rng: random.Random) -> lis
 
 def _plant(plans: list[Plan], quarters: list[Quarter], rng: random.Random) -> None:
     """Give a controlled share of communities one planted problem each."""
-    order = list(range(len(plans)))
+    order = [i for i, p in enumerate(plans) if not p.community["active_from"]]  # active throughout
     rng.shuffle(order)
     start = 0
     for scenario, (share, _) in SCENARIOS.items():
         count = max(1, round(share * len(plans))) if len(plans) >= 20 else 0
         for i in order[start : start + count]:
             plan = plans[i]
-            active = [
-                q
-                for q in quarters
-                if not plan.community["active_from"]
-                or Quarter.parse(plan.community["active_from"]) <= q
-            ]
             # continuity needs a quarter before it; others may hit any quarter
-            choices = active[1:] if scenario == "continuity" else active
+            choices = quarters[1:] if scenario == "continuity" else quarters
             plan.scenarios[scenario] = None if scenario == "no_account" else rng.choice(choices)
             if scenario == "no_account":
                 plan.community.update(account_type="", account_bank="", account_no="")
@@ -528,3 +543,13 @@ def _typed(kind: str, text: str):
     if kind == "date":
         return date.fromisoformat(text)
     return text
+
+
+def planted_table(planted: list[dict]) -> str:
+    """The planted problems as a Markdown table, in scenario order."""
+    order = list(SCENARIOS)
+    lines = ["| community | quarter | planted problem | what the site shows |", "|---|---|---|---|"]
+    for row in sorted(planted, key=lambda r: (order.index(r["scenario"]), r["community_id"])):
+        what, shown = SCENARIO_TEXT[row["scenario"]]
+        lines.append(f"| {row['community_id']} | {row['quarter'] or 'all'} | {what} | {shown} |")
+    return "\n".join(lines)

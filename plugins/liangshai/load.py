@@ -48,6 +48,7 @@ class Draft:
     header: Record
     items: list[Record] = field(default_factory=list)
     folder: Quarter | None = None  # the quarter folder it was found in
+    items_lost: list = field(default_factory=list)  # problems that kept items from being read
 
     @property
     def key(self) -> tuple:
@@ -173,31 +174,38 @@ class Columns:
         problems = self.source.report.problems
         start = len(problems)
         values = {}
+        n = len(cells)
         for index, f, parser, memo in self.slots:
-            raw = cells[index] if index < len(cells) else None
-            values[f.name] = parse_cell(f, raw, parser, memo, self.source, row)
-        if len(cells) > self.width and any(str(c).strip() for c in cells[self.width :]):
-            self.source.problem(
-                "cell-count", row=row, details={"count": len(cells), "expected": self.width}
-            )
-        return Record(values, self.source.name, row, self.header_problems + problems[start:])
+            raw = cells[index] if index < n else None
+            # Fast path: most cells repeat a text already parsed in this column.
+            hit = memo.get(raw, _MISS) if raw.__class__ is str else _MISS
+            if hit is _MISS or hit.__class__ is CellError:
+                hit = parse_cell(f, raw, parser, memo, self.source, row)
+            values[f.name] = hit
+        if n > self.width and any(str(c).strip() for c in cells[self.width :]):
+            self.source.problem("cell-count", row=row, details={"count": n, "expected": self.width})
+        own = problems[start:] if len(problems) > start else []
+        return Record(values, self.source.name, row, self.header_problems + own)
+
+
+_MISS = object()
 
 
 def parse_cell(f: Field, raw, parser, memo: dict, source: Source, row: int | None):
     """Parse one cell; report a problem and return None when it is blank-but-required or bad."""
-    text = cell_text(raw)
-    if not text:
-        if f.required:
-            source.problem("required-value", row=row, field=f.name, label=f.label)
-        return None
-    hit = memo.get(text, memo)
-    if hit is memo:
-        try:
-            hit = parser(text, f)
-        except CellError as err:
-            hit = err
-        memo[text] = hit
-    if isinstance(hit, CellError):
+    key = raw if raw.__class__ is str else (raw.__class__, raw)
+    hit = memo.get(key, _MISS)
+    if hit is _MISS:
+        text = cell_text(raw)
+        if not text:
+            hit = CellError("required-value") if f.required else None
+        else:
+            try:
+                hit = parser(text, f)
+            except CellError as err:
+                hit = err
+        memo[key] = hit
+    if hit.__class__ is CellError:
         source.problem(
             hit.code, row=row, field=f.name, label=f.label, value=hit.value, details=hit.details
         )
@@ -224,6 +232,18 @@ def cell_text(raw) -> str:
 
 
 def read_csv(path: Path, table: Table, root: Path, report: Report) -> list[Record]:
+    return read_csv_file(path, table, root, report)[0]
+
+
+def read_csv_file(path: Path, table: Table, root: Path, report: Report):
+    """Records of a CSV file, and the file-level problems (which spoil every row of it)."""
+    start = len(report.problems)
+    records = _read_csv(path, table, root, report)
+    file_problems = [p for p in report.problems[start:] if p.row in (None, 1)]
+    return records, file_problems
+
+
+def _read_csv(path: Path, table: Table, root: Path, report: Report) -> list[Record]:
     source = Source(path, root, report)
     text = source.read_text()
     if text is None:
@@ -241,7 +261,7 @@ def read_csv(path: Path, table: Table, root: Path, report: Report) -> list[Recor
     columns = Columns(table, rows[0], source)
     records = []
     for number, cells in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in cells):
+        if not any(cells) or not "".join(cells).strip():
             source.problem("blank-row", row=number)
             continue
         records.append(columns.record(cells, number))
@@ -301,8 +321,8 @@ def read_yaml_statement(path: Path, root: Path, report: Report) -> Draft | None:
             continue
         section = FORMAT.section(key).code
         if not isinstance(value, yaml.SequenceNode):
-            if _scalar(value) in (None, "", "null", "~", "[]"):
-                continue
+            if isinstance(value, yaml.ScalarNode) and value.value in ("", "null", "~"):
+                continue  # an empty section
             line = value.start_mark.line + 1
             source.problem("structure", row=line, details={"detail": f"“{key}”应为明细列表"})
             continue
@@ -373,7 +393,9 @@ def batch_drafts(folder: Path, root: Path, report: Report, quarter: Quarter | No
     items_path = folder / "items.csv"
     if not items_path.exists():
         return out
-    items = read_csv(items_path, FORMAT.tables["items"], root, report)
+    items, lost = read_csv_file(items_path, FORMAT.tables["items"], root, report)
+    for draft in out:
+        draft.items_lost = lost
     for item in items:
         key = (item["community_id"], item["quarter"])
         draft = drafts.get(key)

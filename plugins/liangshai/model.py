@@ -59,7 +59,7 @@ class Community:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     section: str | None
     category: str | None

@@ -131,7 +131,13 @@ class Format:
 
     def category(self, section: str, text: str) -> Category | None:
         """The category of `section` named by code, short label or full label, or None."""
-        return self._categories.get((section, normalize_name(text)))
+        key = (section, text)
+        if key not in self._categories:  # cache the raw spelling too: this is on the hot path
+            self._categories[key] = self._categories.get((section, normalize_name(text)))
+        return self._categories[key]
+
+    def section_by_code(self, code: str) -> Section:
+        return self._sections[code]
 
     @property
     def flag_checks(self) -> list[Check]:

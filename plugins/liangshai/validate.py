@@ -155,22 +155,23 @@ def build_communities(records, districts, report):
 
 def _statement_from(draft: Draft) -> Statement:
     h = draft.header
-    problems = list(h.problems)
+    problems = list(h.problems) + draft.items_lost
     items = []
     for r in draft.items:
-        problems += r.problems
+        if r.problems:
+            problems += r.problems
         v = r.values
         items.append(
             Item(
-                section=v.get("section"),
-                category=v.get("category"),
-                description=v.get("description"),
-                amount=v.get("amount"),
-                date=v.get("date"),
-                approval_ref=v.get("approval_ref"),
-                contract=v.get("contract"),
-                note=v.get("note"),
-                row=r.row,
+                v.get("section"),
+                v.get("category"),
+                v.get("description"),
+                v.get("amount"),
+                v.get("date"),
+                v.get("approval_ref"),
+                v.get("contract"),
+                v.get("note"),
+                r.row,
             )
         )
     return Statement(
@@ -220,8 +221,9 @@ def add_statement(data: Dataset, draft: Draft) -> None:
     if s.quarter is not None:
         check_dates(s, community, data.as_of, draft.folder, problem)
     item_file = draft.items[0].file if draft.items else s.file
-    check_items(s, problem, item_file)
-    check_sums(s, problem)
+    if not draft.items_lost:  # with its items unreadable, sums would only add noise
+        check_items(s, problem, item_file)
+        check_sums(s, problem)
 
     key = (s.community_id, s.quarter)
     if community is None or s.quarter is None:
@@ -275,36 +277,42 @@ def check_dates(s: Statement, community, as_of: date, folder, problem) -> None:
 
 
 def check_items(s: Statement, problem, item_file: str) -> None:
-    amount_label = FORMAT.tables["items"].field("amount").label
-    category_label = FORMAT.tables["items"].field("category").label
+    fields = FORMAT.tables["items"]
     for item in s.items:
-        where = {"item_file": item_file, "row": item.row}
         if item.amount is not None and item.amount < 0:
             problem(
                 "negative-amount",
+                item_file,
+                row=item.row,
                 field="amount",
-                label=amount_label,
+                label=fields.field("amount").label,
                 value=str(item.amount),
-                **where,
             )
         if item.section is None or item.category is None:
             continue
         category = FORMAT.category(item.section, item.category)
-        section = next(x for x in FORMAT.sections if x.code == item.section)
+        section = FORMAT.section_by_code(item.section)
         if category is None:
             choices = "、".join(c.short for c in section.categories)
             problem(
                 "invalid-category",
+                item_file,
+                row=item.row,
                 field="category",
-                label=category_label,
+                label=fields.field("category").label,
                 value=item.category,
                 details={"section": section.label, "choices": choices},
-                **where,
             )
             continue
         item.category = category.code
         if section.needs_approval and not item.approval_ref:
-            problem("use-without-approval", field="approval_ref", value=item.description, **where)
+            problem(
+                "use-without-approval",
+                item_file,
+                row=item.row,
+                field="approval_ref",
+                value=item.description,
+            )
     if not s.items and not s.note:
         problem("no-items")
 

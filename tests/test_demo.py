@@ -1,0 +1,89 @@
+"""Synthetic data and the shipped sample."""
+
+import csv
+import filecmp
+
+from conftest import ROOT
+
+from liangshai.demo import SCENARIOS, generate, planted_table
+from liangshai.status import Status, status_of
+from liangshai.validate import validate_folder
+
+
+def _planted(root):
+    with (root / "scenarios.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_sample_has_every_district_and_enough_data(sample_copy):
+    data = validate_folder(sample_copy)
+    assert len(data.districts) == 13
+    assert {c.district for c in data.communities.values()} == set(data.districts)
+    assert len(data.communities) >= 40 and len(data.quarters) >= 6
+    assert {s.file.rsplit(".", 1)[1] for s in data.statements.values()} == {"csv", "yaml", "xlsx"}
+
+
+def test_sample_warnings_are_exactly_the_planted_ones(sample_copy):
+    """`invoke validate` on the sample: no errors, and warnings only where data/README says."""
+    data = validate_folder(sample_copy)
+    assert data.report.errors == []
+    expected = set()
+    for row in _planted(sample_copy):
+        for code in row["checks"].split():
+            expected.add((code, row["community_id"], row["quarter"]))
+    found = {(p.code, p.community_id, p.quarter or "") for p in data.report.warnings}
+    # no-special-account also leaves money outside a special account in every quarter
+    no_account = {cid for code, cid, q in expected if code == "no-special-account"}
+    found = {
+        (c, cid, "" if cid in no_account and c == "not-deposited" else q) for c, cid, q in found
+    }
+    assert found == expected
+    for row in _planted(sample_copy):
+        if row["scenario"] in ("late", "missing"):
+            from liangshai.quarter import Quarter
+
+            q = Quarter.parse(row["quarter"])
+            status = status_of(data.statement(row["community_id"], q), q, data.as_of)
+            assert status is {"late": Status.LATE, "missing": Status.MISSING}[row["scenario"]]
+
+
+def test_sample_is_what_the_generator_makes(tmp_path):
+    out = tmp_path / "data"
+    generate(out, communities=48, quarters=6, seed=2024, mixed=True)
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix != ".xlsx":  # xlsx carries a save timestamp
+            rel = path.relative_to(out)
+            assert filecmp.cmp(path, ROOT / "data" / rel, shallow=False), f"{rel} differs"
+
+
+def test_data_readme_lists_the_planted_problems():
+    readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert planted_table(_planted(ROOT / "data")) in readme
+
+
+def test_deterministic_and_seeded(tmp_path):
+    a, b, c = (tmp_path / n for n in "abc")
+    generate(a, communities=60, quarters=3, seed=5)
+    generate(b, communities=60, quarters=3, seed=5)
+    generate(c, communities=60, quarters=3, seed=6)
+    items = "statements/2025Q2/items.csv"
+    assert (a / items).read_bytes() == (b / items).read_bytes()
+    assert (a / items).read_bytes() != (c / items).read_bytes()
+
+
+def test_scale_and_controlled_non_compliance(demo_200):
+    data = validate_folder(demo_200)
+    assert len(data.communities) == 200 and data.report.errors == []
+    planted = _planted(demo_200)
+    for name, (share, _) in SCENARIOS.items():
+        assert sum(r["scenario"] == name for r in planted) == round(share * 200)
+    amounts = [s.total("income") for s in data.statements.values()]
+    assert 2_000 < min(amounts) and max(amounts) < 120_000  # a few thousand to tens of thousands
+    statuses = [
+        status_of(data.statement(c, q), q, data.as_of)
+        for c in data.communities
+        for q in data.quarters
+        if data.communities[c].active_in(q)
+    ]
+    on_time = statuses.count(Status.ON_TIME) / len(statuses)
+    assert 0.9 < on_time < 1

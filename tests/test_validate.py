@@ -1,0 +1,311 @@
+"""Every named check of the format, triggered by one change to a valid data folder.
+
+Each case asserts the problem as (file, row, field, code), the way a user finds it in a
+spreadsheet. A meta-test fails when a check in format.yaml has no case here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from liangshai import load
+from liangshai.schema import FORMAT
+
+Q1 = "statements/2024Q1"
+Q1_HEAD, Q1_ITEMS = f"{Q1}/statements.csv", f"{Q1}/items.csv"
+Q2_HEAD = "statements/2024Q2/statements.csv"
+COMM = "communities.csv"
+
+
+def set_cell(rel, row, field, value):
+    """Change one cell; `row` counts like a spreadsheet (header = 1, first data row = 2)."""
+
+    def change(folder):
+        folder.edit(rel, lambda rows: rows[row - 2].__setitem__(field, value))
+
+    return change
+
+
+def replace_text(rel, old, new):
+    def change(folder):
+        path = folder.path(rel)
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return change
+
+
+def both(*changes):
+    def change(folder):
+        for c in changes:
+            c(folder)
+
+    return change
+
+
+def yaml_statement(
+    folder,
+    quarter="2024Q1",
+    cid="rongyin-huayuan",
+    income="income:\n  - {category: parking, description: 停车费, amount: 100.00}\n",
+):
+    folder.write(
+        f"statements/{quarter}/{cid}.yaml",
+        f"community_id: {cid}\nquarter: {quarter}\npublished_on: 2024-04-20\n"
+        f"prepared_by: 业委会\nopening_balance: 0\nclosing_balance: 100.00\n"
+        f"account_balance: 100.00\n{income}",
+    )
+
+
+def drop_column(rel, field):
+    def change(folder):
+        rows = folder.rows(rel)
+        for r in rows:
+            del r[field]
+        folder.write_rows(rel, rows)
+
+    return change
+
+
+CASES = {
+    "file-missing": (lambda f: f.path(COMM).unlink(), (COMM, None, None)),
+    "file-unreadable": (
+        lambda f: f.write(Q1_ITEMS, b"\x89PNG\r\n\x1a\n\x00\x00garbage"),
+        (Q1_ITEMS, None, None),
+    ),
+    "file-too-large": (None, (Q1_ITEMS, None, None)),  # see test_file_too_large
+    "file-empty": (lambda f: f.write(Q1_ITEMS, ""), (Q1_ITEMS, None, None)),
+    "missing-column": (drop_column(Q1_ITEMS, "amount"), (Q1_ITEMS, 1, "amount")),
+    "extra-column": (replace_text(Q1_ITEMS, "note\n", "note,经办人\n"), (Q1_ITEMS, 1, None)),
+    "duplicate-column": (replace_text(Q1_ITEMS, ",note\n", ",金额\n"), (Q1_ITEMS, 1, "amount")),
+    "cell-count": (
+        replace_text(Q1_ITEMS, "地面停车费,10000.00,,,,", "地面停车费,10000.00,,,,,多"),
+        (Q1_ITEMS, 2, None),
+    ),
+    "blank-row": (
+        replace_text(
+            Q1_ITEMS,
+            "\nrongyin-huayuan,2024Q1,income,advertising",
+            "\n,,,,,,,,,\nrongyin-huayuan,2024Q1,income,advertising",
+        ),
+        (Q1_ITEMS, 3, None),
+    ),
+    "structure": (
+        lambda f: yaml_statement(f, cid="minjiang-xincun", income="income:\n  parking: 100\n"),
+        (f"{Q1}/minjiang-xincun.yaml", 9, None),
+    ),
+    "required-value": (set_cell(Q1_ITEMS, 2, "description", "  "), (Q1_ITEMS, 2, "description")),
+    "invalid-amount": (set_cell(Q1_ITEMS, 2, "amount", "一万元"), (Q1_ITEMS, 2, "amount")),
+    "negative-amount": (set_cell(Q1_ITEMS, 5, "amount", "-600.00"), (Q1_ITEMS, 5, "amount")),
+    "invalid-date": (
+        set_cell(Q1_HEAD, 2, "published_on", "2024-04-31"),
+        (Q1_HEAD, 2, "published_on"),
+    ),
+    "invalid-quarter": (set_cell(Q1_HEAD, 3, "quarter", "2024Q5"), (Q1_HEAD, 3, "quarter")),
+    "invalid-id": (set_cell(COMM, 2, "id", "../../etc"), (COMM, 2, "id")),
+    "invalid-choice": (set_cell(COMM, 3, "committee", "有"), (COMM, 3, "committee")),
+    "invalid-category": (set_cell(Q1_ITEMS, 2, "category", "labor"), (Q1_ITEMS, 2, "category")),
+    "invalid-credit-code": (
+        set_cell(COMM, 2, "company_code", "91350102MA2XYW1230"),
+        (COMM, 2, "company_code"),
+    ),
+    "invalid-integer": (
+        replace_text("districts.yaml", "demo_target: 5", "demo_target: 五个"),
+        ("districts.yaml", 1, "demo_target"),
+    ),
+    "invalid-email": (
+        replace_text("districts.yaml", "gulou@fuzhou.example", "gulou at fuzhou"),
+        ("districts.yaml", 1, "email"),
+    ),
+    "text-too-long": (set_cell(Q1_HEAD, 2, "note", "很长" * 300), (Q1_HEAD, 2, "note")),
+    "personal-data": (set_cell(Q1_ITEMS, 3, "note", "联系人 138 1234 5678"), (Q1_ITEMS, 3, "note")),
+    "duplicate-id": (set_cell(COMM, 3, "id", "rongyin-huayuan"), (COMM, 3, "id")),
+    "alias-conflict": (set_cell(COMM, 3, "former_ids", "rongyin-huayuan"), (COMM, 3, "former_ids")),
+    "unknown-district": (set_cell(COMM, 2, "district", "思明"), (COMM, 2, "district")),
+    "invalid-active-range": (
+        both(set_cell(COMM, 2, "active_from", "2024Q3"), set_cell(COMM, 2, "active_to", "2024Q1")),
+        (COMM, 2, "active_to"),
+    ),
+    "no-special-account": (set_cell(COMM, 3, "account_type", ""), (COMM, 3, "account_type")),
+    "unknown-community": (
+        set_cell(Q1_HEAD, 2, "community_id", "nobody-lives-here"),
+        (Q1_HEAD, 2, "community_id"),
+    ),
+    "former-id-used": (
+        both(
+            set_cell(COMM, 2, "former_ids", "old-rongyin"),
+            set_cell(Q2_HEAD, 2, "community_id", "old-rongyin"),
+        ),
+        (Q2_HEAD, 2, "community_id"),
+    ),
+    "duplicate-statement": (yaml_statement, (f"{Q1}/rongyin-huayuan.yaml", 1, None)),
+    "missing-header": (set_cell(Q1_ITEMS, 8, "quarter", "2024Q2"), (Q1_ITEMS, 8, None)),
+    "quarter-mismatch": (set_cell(Q1_HEAD, 2, "quarter", "2023Q4"), (Q1_HEAD, 2, "quarter")),
+    "future-quarter": (None, (Q2_HEAD, 2, "quarter")),  # see test_future_quarter
+    "inactive-community": (set_cell(COMM, 2, "active_from", "2024Q2"), (Q1_HEAD, 2, "quarter")),
+    "published-too-early": (
+        set_cell(Q1_HEAD, 2, "published_on", "2024/3/15"),
+        (Q1_HEAD, 2, "published_on"),
+    ),
+    "published-in-future": (
+        set_cell(Q2_HEAD, 2, "published_on", "2024年9月20日"),
+        (Q2_HEAD, 2, "published_on"),
+    ),
+    "balance-mismatch": (
+        set_cell(Q1_HEAD, 2, "closing_balance", "7,901.00"),
+        (Q1_HEAD, 2, "closing_balance"),
+    ),
+    "no-items": (None, (Q1_HEAD, 3, None)),  # see test_no_items
+    "continuity-broken": (
+        both(
+            set_cell(Q2_HEAD, 2, "opening_balance", "7800.00"),
+            set_cell(Q2_HEAD, 2, "closing_balance", "17700.00"),
+            set_cell(Q2_HEAD, 2, "account_balance", "17700.00"),
+        ),
+        (Q2_HEAD, 2, "opening_balance"),
+    ),
+    "cost-over-cap": (
+        both(
+            set_cell(Q1_ITEMS, 5, "amount", "2600.00"),
+            set_cell(Q1_HEAD, 2, "closing_balance", "5900.00"),
+            set_cell(Q1_HEAD, 2, "account_balance", "5900.00"),
+        ),
+        (Q1_HEAD, 2, None),
+    ),
+    "use-without-approval": (
+        set_cell(Q1_ITEMS, 6, "approval_ref", ""),
+        (Q1_ITEMS, 6, "approval_ref"),
+    ),
+    "not-deposited": (
+        set_cell(Q1_HEAD, 2, "account_balance", "¥5,000"),
+        (Q1_HEAD, 2, "account_balance"),
+    ),
+    "duplicate-record": (
+        lambda f: f.edit("ledgers/complaints.csv", lambda rows: rows.append(dict(rows[0]))),
+        ("ledgers/complaints.csv", 3, "id"),
+    ),
+    "closed-without-date": (
+        set_cell("ledgers/complaints.csv", 2, "closed_on", ""),
+        ("ledgers/complaints.csv", 2, "closed_on"),
+    ),
+    "closed-without-measure": (
+        set_cell("ledgers/rectifications.csv", 2, "measure", ""),
+        ("ledgers/rectifications.csv", 2, "measure"),
+    ),
+    "date-order": (
+        set_cell("ledgers/rectifications.csv", 2, "deadline", "2024-05-01"),
+        ("ledgers/rectifications.csv", 2, "deadline"),
+    ),
+    "unknown-statement": (
+        lambda f: f.write(
+            "ledgers/corrections.csv",
+            "community_id,quarter,corrected_on,reason\n"
+            "rongyin-huayuan,2023Q4,2024-05-01,录入错误\n",
+        ),
+        ("ledgers/corrections.csv", 2, None),
+    ),
+}
+
+
+def test_every_check_has_a_case():
+    assert set(CASES) == set(FORMAT.checks)
+
+
+@pytest.mark.parametrize("code", sorted(c for c, (change, _) in CASES.items() if change))
+def test_check(folder, code):
+    change, (rel, row, field) = CASES[code]
+    assert not folder.validate().report.problems
+    change(folder)
+    found = folder.validate().report.flatten()
+    assert (folder.name(rel), row, field, code) in found, found
+
+
+def test_file_too_large(folder, monkeypatch):
+    monkeypatch.setattr(load, "MAX_FILE_BYTES", 100)
+    found = folder.validate().report.flatten()
+    assert (folder.name(Q1_ITEMS), None, None, "file-too-large") in found
+
+
+def test_future_quarter(folder):
+    data = folder.validate(as_of=date(2024, 6, 15))
+    assert (folder.name(Q2_HEAD), 2, "quarter", "future-quarter") in data.report.flatten()
+
+
+def test_no_items(folder):
+    folder.edit(Q1_ITEMS, lambda rows: rows.__delitem__(slice(6, None)))
+    set_cell(Q1_HEAD, 3, "closing_balance", "1000.00")(folder)
+    set_cell(Q1_HEAD, 3, "account_balance", "1000.00")(folder)
+    set_cell(Q2_HEAD, 3, "opening_balance", "1000.00")(folder)
+    set_cell(Q2_HEAD, 3, "closing_balance", "10900.00")(folder)
+    set_cell(Q2_HEAD, 3, "account_balance", "10900.00")(folder)
+    found = folder.validate().report.flatten()
+    assert found == [(folder.name(Q1_HEAD), 3, None, "no-items")]
+    set_cell(Q1_HEAD, 3, "note", "本季度无经营收入")(folder)
+    assert folder.validate().report.flatten() == []
+
+
+def test_error_spoils_the_statement_warning_does_not(folder):
+    set_cell(Q1_ITEMS, 2, "amount", "abc")(folder)
+    set_cell(Q1_ITEMS, 12, "approval_ref", "")(folder)
+    data = folder.validate()
+    assert not data.statement("rongyin-huayuan", _q("2024Q1")).valid
+    minjiang = data.statement("minjiang-xincun", _q("2024Q1"))
+    assert minjiang.valid and [p.code for p in minjiang.problems] == ["use-without-approval"]
+
+
+def test_missing_column_spoils_every_statement_in_the_file(folder):
+    drop_column(Q1_ITEMS, "amount")(folder)
+    data = folder.validate()
+    assert [s.valid for (_, q), s in data.statements.items() if str(q) == "2024Q1"] == [
+        False,
+        False,
+    ]
+
+
+def test_all_problems_in_one_run(folder):
+    set_cell(Q1_ITEMS, 2, "amount", "abc")(folder)
+    set_cell(Q1_HEAD, 3, "published_on", "someday")(folder)
+    set_cell(COMM, 3, "committee", "maybe")(folder)
+    set_cell("ledgers/complaints.csv", 2, "closed_on", "")(folder)
+    codes = {p.code for p in folder.validate().report.problems}
+    assert {"invalid-amount", "invalid-date", "invalid-choice", "closed-without-date"} <= codes
+
+
+def test_statement_with_unknown_community_is_reported_not_published(folder):
+    set_cell(Q1_HEAD, 2, "community_id", "nobody-lives-here")(folder)
+    data = folder.validate()
+    assert [s.community_id for s in data.rejected] == ["nobody-lives-here"]
+    assert ("nobody-lives-here", _q("2024Q1")) not in data.statements
+    # its items now belong to no header: each row is reported, none is dropped silently
+    missing = [p.row for p in data.report.problems if p.code == "missing-header"]
+    assert missing == [2, 3, 4, 5, 6, 7]
+
+
+def test_category_accepts_codes_short_and_full_labels(folder):
+    set_cell(Q1_ITEMS, 2, "category", "停车费")(folder)
+    set_cell(Q1_ITEMS, 3, "category", "广告费（楼道、屋面、电梯、外墙、道闸等）")(folder)
+    set_cell(Q1_ITEMS, 4, "section", "经营成本")(folder)
+    data = folder.validate()
+    assert data.report.problems == []
+    items = data.statement("rongyin-huayuan", _q("2024Q1")).items
+    assert [(i.section, i.category) for i in items[:3]] == [
+        ("income", "parking"),
+        ("income", "advertising"),
+        ("cost", "labor"),
+    ]
+
+
+def test_personal_data_is_masked_in_the_report(folder):
+    set_cell(Q1_ITEMS, 3, "note", "业主 13812345678 反映")(folder)
+    (problem,) = folder.validate().report.problems
+    assert problem.value == "138****5678"
+    assert "13812345678" not in problem.message
+
+
+def _q(text):
+    from liangshai.quarter import Quarter
+
+    return Quarter.parse(text)
