@@ -3,7 +3,6 @@
 import re
 
 from conftest import ROOT
-
 from liangshai.docs import data_dictionary
 from liangshai.schema import FORMAT
 

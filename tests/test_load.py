@@ -111,8 +111,7 @@ def test_yaml_statement_loads_like_csv(folder):
     rows = [r for r in folder.rows(Q1_ITEMS) if r["community_id"] == "minjiang-xincun"]
     folder.edit(Q1_HEAD, lambda r: r.pop())
     folder.edit(Q1_ITEMS, lambda r: r.__delitem__(slice(6, None)))
-    lines = ["社区编号: x"] if False else []
-    lines += [
+    lines = [
         "小区编号: minjiang-xincun",
         "季度: 2024年第一季度",
         "公示日期: 2024年4月25日",
