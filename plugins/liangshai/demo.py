@@ -153,6 +153,7 @@ def make_communities(n: int, quarters: list[Quarter], rng: random.Random) -> lis
                 "active_from": "",
                 "active_to": "",
                 "former_ids": "",
+                "former_names": "",
                 "_households": rng.randint(200, 2400),
                 "_opening": rng.uniform(0, 60000),
             }
@@ -161,10 +162,18 @@ def make_communities(n: int, quarters: list[Quarter], rng: random.Random) -> lis
                 c["active_from"] = str(rng.choice(quarters[1:]))
                 c["_opening"] = 0
             if rng.random() < 0.03:
-                c["former_ids"] = f"{slug}-{cid}"
+                _rename(c, rng)
             plans.append(Plan(c))
+    if plans and not any(p.community["former_ids"] for p in plans):
+        _rename(plans[len(plans) // 2].community, rng)  # always show one renamed community
     _plant(plans, quarters, rng)
     return plans
+
+
+def _rename(c: dict, rng: random.Random) -> None:
+    """Give a community a former id and name, as when a development is renamed."""
+    c["former_ids"] = f"{c['district']}-{c['id']}"
+    c["former_names"] = f"{rng.choice(REFERENCE['road_names'])}{c['name'][-2:]}"
 
 
 def _plant(plans: list[Plan], quarters: list[Quarter], rng: random.Random) -> None:
@@ -511,7 +520,7 @@ def write_excel_statement(path: Path, header: dict, items: list[dict]) -> None:
     """Fill the generated template the way a property company would (typed Excel cells)."""
     from openpyxl import load_workbook
 
-    from .excel import SHEET, item_fields, write_template
+    from .excel import SHEET, item_fields, save_workbook, write_template
 
     write_template(path)
     wb = load_workbook(path)
@@ -534,7 +543,7 @@ def write_excel_statement(path: Path, header: dict, items: list[dict]) -> None:
             elif f.name == "category":
                 value = FORMAT.category(item["section"], value).short
             ws.cell(r, col, _typed(f.type, value) if value else None)
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _typed(kind: str, text: str):

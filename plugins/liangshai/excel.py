@@ -6,7 +6,10 @@ every label in it comes from the format definition.
 
 from __future__ import annotations
 
+import io
+import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from .cells import PARSERS
@@ -129,9 +132,29 @@ def write_template(path: Path, community_id: str = "", quarter: str = "") -> Pat
         dv.add(f"{col_of[name]}{first}:{col_of[name]}{last}")
 
     _write_guide(wb.create_sheet(GUIDE_SHEET))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save_workbook(wb, path)
     return path
+
+
+_EPOCH = datetime(2024, 1, 1)
+
+
+def save_workbook(wb, path: Path) -> None:
+    """Save with fixed timestamps, so the same template is the same bytes every build."""
+    wb.properties.created = _EPOCH
+    buffer = io.BytesIO()
+    wb.save(buffer)  # openpyxl stamps the current time into docProps/core.xml and the zip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z", data
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=_EPOCH.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(entry, data)
 
 
 def _write_guide(ws):

@@ -49,6 +49,7 @@ class Community:
     active_from: Quarter | None = None
     active_to: Quarter | None = None
     former_ids: tuple[str, ...] = ()
+    former_names: tuple[str, ...] = ()
     problems: list[Problem] = field(default_factory=list)
     file: str = ""
     row: int | None = None

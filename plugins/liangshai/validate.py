@@ -103,6 +103,7 @@ def build_communities(records, districts, report):
         values["district"] = district
         values["demonstration"] = bool(values["demonstration"])
         values["former_ids"] = values["former_ids"] or ()
+        values["former_names"] = values.get("former_names") or ()
         c = Community(**values, problems=list(r.problems), file=r.file, row=r.row)
         if c.active_from and c.active_to and c.active_to < c.active_from:
             c.problems.append(
