@@ -103,11 +103,20 @@ def docs(c):
     print(f"写入 {path.relative_to(ROOT)}")
 
 
-@task(help={"data": "data folder (default: data)", "strict": "fail the build on warnings too"})
-def build(c, data="data", strict=False):
-    """Validate the data, then render the site into publish/."""
-    validate(c, data=data, strict=strict)
-    c.run("pelican content -s pelicanconf.py -o publish", pty=False)
+@task(
+    help={
+        "data": "data folder (default: data)",
+        "strict": "fail the build on warnings too",
+        "output": "output folder (default: publish)",
+    }
+)
+def build(c, data="data", strict=False, output="publish"):
+    """Validate the data, then render the site into publish/ (atomically)."""
+    from liangshai.build import build_site
+
+    code = build_site(ROOT / "pelicanconf.py", output, data=data, strict=strict)
+    if code:
+        raise Exit(code=code)
 
 
 @task

@@ -1,5 +1,48 @@
 """晾晒 Liangshai: residential-community public-income statements, validated and published.
 
 The pipeline, one module per stage:
-  schema (format.yaml) → load → validate → model / status → metrics → render (pages, QR, posters).
+  schema (format.yaml) → load → validate → model / status → metrics → views → generator
+  (pages, open data, feeds), with excel, report and demo beside it.
+
+As a Pelican plugin, `register()` adds the generator and the theme's filters.
 """
+
+DEFAULTS = {
+    "LIANGSHAI_DATA": "data",
+    "LIANGSHAI_STRICT": False,
+    "LIANGSHAI_HOME_URL": "",
+    "LIANGSHAI_HOME_SAVE_AS": "index.html",
+    "LIANGSHAI_COMMUNITY_URL": "c/{key}/",
+    "LIANGSHAI_COMMUNITY_SAVE_AS": "c/{key}/index.html",
+    "LIANGSHAI_DISTRICT_URL": "d/{key}/",
+    "LIANGSHAI_DISTRICT_SAVE_AS": "d/{key}/index.html",
+    "LIANGSHAI_METHODS_URL": "methods/",
+    "LIANGSHAI_METHODS_SAVE_AS": "methods/index.html",
+    "LIANGSHAI_DATA_URL": "data/",
+    "LIANGSHAI_DATA_SAVE_AS": "data/index.html",
+}
+
+
+def initialized(pelican):
+    from .filters import FILTERS
+
+    settings = pelican.settings
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, value)
+    settings["JINJA_FILTERS"] = {**settings.get("JINJA_FILTERS", {}), **FILTERS}
+    # Every user-supplied string is escaped: names, notes and descriptions come from files
+    # that anyone may have typed into.
+    settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "autoescape": True}
+
+
+def get_generators(pelican):
+    from .generator import LiangshaiGenerator
+
+    return LiangshaiGenerator
+
+
+def register():
+    from pelican import signals
+
+    signals.initialized.connect(initialized)
+    signals.get_generators.connect(get_generators)

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from .problems import Problem, Report
 from .quarter import Quarter
@@ -133,15 +134,18 @@ class Statement:
             "items": items,
         }
 
+    @cached_property
     def canonical_json(self) -> str:
         return json.dumps(
             self.canonical(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
         )
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """SHA-256 of the canonical JSON: changes whenever any published figure changes."""
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+        """SHA-256 of the canonical JSON: changes whenever any published figure changes.
+
+        Cached: read it only once validation has finished with the statement."""
+        return hashlib.sha256(self.canonical_json.encode("utf-8")).hexdigest()
 
     @property
     def verification_code(self) -> str:

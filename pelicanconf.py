@@ -1,0 +1,42 @@
+"""Pelican settings for the Liangshai site (the data's own settings are in data/site.yaml)."""
+
+SITENAME = "福州市住宅小区公共收益公示"
+AUTHOR = "福州市住房保障和房产管理局"
+SITEURL = ""
+RELATIVE_URLS = True  # the output works under any path and from `invoke serve`
+
+PATH = "content"
+THEME = "theme"
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["liangshai"]
+LIANGSHAI_DATA = "data"  # relative to this file's folder
+LIANGSHAI_STRICT = False
+
+TIMEZONE = "Asia/Shanghai"
+DEFAULT_LANG = "zh-CN"
+DEFAULT_DATE_FORMAT = "%Y年%m月%d日"
+DEFAULT_PAGINATION = False
+
+# The 点题整治 column is Pelican's article index, moved from / to /column/.
+INDEX_SAVE_AS = "column/index.html"
+INDEX_URL = "column/"
+ARTICLE_URL = "column/{slug}/"
+ARTICLE_SAVE_AS = "column/{slug}/index.html"
+CATEGORY_URL = "column/category/{slug}/"
+CATEGORY_SAVE_AS = "column/category/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+DIRECT_TEMPLATES = ["index"]
+TAG_SAVE_AS = AUTHOR_SAVE_AS = ""
+ARCHIVES_SAVE_AS = AUTHORS_SAVE_AS = TAGS_SAVE_AS = CATEGORIES_SAVE_AS = ""
+SLUGIFY_SOURCE = "basename"
+CATEGORY_REGEX_SUBSTITUTIONS = []
+
+FEED_ALL_ATOM = "column/feed.xml"
+FEED_ALL_RSS = CATEGORY_FEED_ATOM = TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None
+FEED_DOMAIN = "https://liangshai.fuzhou.example"
+
+STATIC_PATHS = []
+THEME_STATIC_DIR = "theme"
+CACHE_CONTENT = False

@@ -1,0 +1,73 @@
+"""Build the site atomically: render into a temporary folder, then swap it in.
+
+A failed build (bad registry, --strict with problems, a crash) leaves the previous publish/
+untouched, so the live site never shows half a build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .cli import EXIT_CANNOT_RUN, EXIT_ERRORS, EXIT_OK
+from .generator import BuildError
+from .load import CannotRun
+from .report import render_text
+
+
+def build_site(
+    settings_file: str | Path = "pelicanconf.py",
+    output: str | Path = "publish",
+    data: str | Path | None = None,
+    strict: bool = False,
+    out=None,
+) -> int:
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    out = out or sys.stdout
+    target = Path(output).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".publish-new-", dir=target.parent))
+    override = {
+        "OUTPUT_PATH": str(staging),
+        "LIANGSHAI_STRICT": strict,
+        "DELETE_OUTPUT_DIRECTORY": False,
+    }
+    if data is not None:
+        override["LIANGSHAI_DATA"] = str(Path(data).resolve())
+    settings = read_settings(str(settings_file), override=override)
+    try:
+        Pelican(settings).run()
+    except CannotRun as exc:
+        shutil.rmtree(staging)
+        print(f"无法生成网站：{exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except BuildError as exc:
+        shutil.rmtree(staging)
+        out.write(render_text(settings["LIANGSHAI_RESULT"]))
+        print(f"未生成网站：{exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result = settings["LIANGSHAI_RESULT"]
+    if result.report.problems:
+        out.write(render_text(result))
+    swap_in(staging, target)
+    out.write(f"网站已生成：{target}\n")
+    return EXIT_OK
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Replace `target` with `staging` by renames, so readers see the old or the new site."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=".publish-old-", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old)

@@ -1,0 +1,61 @@
+"""A quarterly trend chart as inline SVG: it needs no JavaScript and prints in black and white."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+SERIES = (
+    ("income", "收入", "#2b6cb0"),
+    ("cost", "经营成本", "#c05621"),
+    ("use", "使用分配", "#2f855a"),
+)
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 480, 260, 60, 52, 12
+
+
+def trend_svg(rows: list[tuple[str, dict[str, Decimal]]]) -> Markup:
+    """Grouped bars per quarter; `rows` is [(label, {series code: amount})], oldest first."""
+    if not rows:
+        return Markup("")
+    peak = max((v for _, totals in rows for v in totals.values()), default=Decimal(0)) or 1
+    plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
+    group = plot_w / len(rows)
+    bar = min(18.0, group / (len(SERIES) + 1))
+    parts = [
+        f'<svg class="trend" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg">',
+        '<title id="trend-title">各季度收入、经营成本与使用分配（元）</title>',
+    ]
+    for frac in (0, 0.5, 1):
+        y = TOP + plot_h * (1 - frac)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="#ccc" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="15" '
+            f'fill="#444">{float(peak) * frac / 10000:.1f}万</text>'
+        )
+    for i, (label, totals) in enumerate(rows):
+        x0 = LEFT + i * group + (group - bar * len(SERIES)) / 2
+        for j, (code, name, colour) in enumerate(SERIES):
+            value = totals.get(code, Decimal(0))
+            h = float(value) / float(peak) * plot_h
+            parts.append(
+                f'<rect x="{x0 + j * bar:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar - 2:.1f}" '
+                f'height="{h:.1f}" fill="{colour}"><title>{escape(label)} {name} '
+                f"{value:,.2f} 元</title></rect>"
+            )
+        parts.append(
+            f'<text x="{LEFT + (i + 0.5) * group:.1f}" y="{HEIGHT - BOTTOM + 20}" '
+            f'text-anchor="middle" font-size="15" fill="#222">{escape(label)}</text>'
+        )
+    for j, (_, name, colour) in enumerate(SERIES):
+        x = LEFT + j * 130
+        parts.append(
+            f'<rect x="{x}" y="{HEIGHT - 16}" width="14" height="14" fill="{colour}"/>'
+            f'<text x="{x + 18}" y="{HEIGHT - 3}" font-size="15" fill="#222">{name}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,216 @@
+"""The Pelican generator: validate in generate_context, write every page in generate_output.
+
+Pages go through Pelican's writer (so overwrite protection and signals keep working); data
+files (CSV, JSON, Atom, sitemap) are written directly. Output paths come from settings
+(LIANGSHAI_*_SAVE_AS) so that URLs are defined in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from feedgenerator import Atom1Feed
+from markdown import markdown
+from pelican.generators import Generator
+
+from . import charts, opendata
+from .docs import data_dictionary
+from .excel import write_csv_templates, write_template
+from .metrics import CITY, DEFINITIONS, compute
+from .schema import FORMAT
+from .status import Status
+from .validate import validate_folder
+from .views import community_view, district_list, search_entries
+
+logger = logging.getLogger(__name__)
+CHINA = timezone(timedelta(hours=8))
+
+
+class BuildError(Exception):
+    """The site cannot be built from this data (the registry is broken, or --strict failed)."""
+
+
+class LiangshaiGenerator(Generator):
+    def generate_context(self):
+        s = self.settings
+        root = Path(s["LIANGSHAI_DATA"])
+        if not root.is_absolute():
+            root = Path(s["PATH"]).parent / root
+        data = validate_folder(root, strict=s["LIANGSHAI_STRICT"])
+        s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
+        registry = [
+            p
+            for p in data.report.errors
+            if p.file and p.file.endswith(("communities.csv", "districts.yaml"))
+        ]
+        if registry or (s["LIANGSHAI_STRICT"] and not data.report.ok):
+            raise BuildError(
+                f"数据有 {len(data.report.errors)} 个错误，未生成网站"
+                "（运行 invoke validate 查看详情）"
+            )
+        self.data, self.metrics = data, compute(data)
+        self.views = {
+            cid: community_view(data, self.metrics, c)
+            for cid, c in sorted(data.communities.items())
+        }
+        site = data.settings
+        self.site_url = str(site.get("site_url", "")).rstrip("/")
+        self.context.update(
+            ls=self,  # templates read data, metrics and views from the generator
+            FORMAT=FORMAT,
+            Status=Status,
+            RATES=DEFINITIONS,
+            CITY=CITY,
+            AS_OF=data.as_of,
+            CITY_NAME=site["city"],
+            BUREAU=site["bureau"],
+            HOTLINE=str(site["hotline"]),
+            CAMPAIGN=site.get("campaign", {}),
+            CANONICAL_SITEURL=self.site_url,
+        )
+
+    # ------------------------------------------------------------------ helpers for templates
+
+    def url(self, kind: str, key: str = "") -> str:
+        """Site-relative URL of a page, from the *_URL settings (e.g. 'c/rongyin-huayuan/')."""
+        return self.settings[f"LIANGSHAI_{kind.upper()}_URL"].format(key=key)
+
+    def district_views(self, slug):
+        return [v for v in self.views.values() if v.community.district == slug]
+
+    def trend(self, view):
+        rows = [
+            (f"{qv.quarter.year % 100}Q{qv.quarter.q}", qv.statement.totals)
+            for qv in reversed(view.with_figures)
+        ]
+        return charts.trend_svg(rows)
+
+    # ------------------------------------------------------------------ output
+
+    def _write(self, writer, kind, key, template, **kw):
+        save_as = self.settings[f"LIANGSHAI_{kind.upper()}_SAVE_AS"].format(key=key)
+        writer.write_file(
+            save_as,
+            self.get_template(template),
+            self.context,
+            relative_urls=self.settings["RELATIVE_URLS"],
+            canonical=f"{self.site_url}/{self.url(kind, key)}",
+            **kw,
+        )
+        return save_as
+
+    def _file(self, name: str, text: str | bytes) -> None:
+        path = Path(self.output_path) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+
+    def generate_output(self, writer):
+        data = self.data
+        self._write(writer, "home", "", "home", page_name="home")
+        for view in self.views.values():
+            self.write_community(writer, view)
+        for slug, district in data.districts.items():
+            views = self.district_views(slug)
+            self._write(
+                writer,
+                "district",
+                slug,
+                "district",
+                district=district,
+                listed=district_list(views),
+                page_name="district",
+            )
+        self._write(writer, "methods", "", "methods", page_name="methods")
+        self.write_open_data(writer)
+        self._file("search.json", opendata.to_json(search_entries(data)))
+        self._file("sitemap.xml", self.sitemap())
+
+    def write_community(self, writer, view):
+        c = view.community
+        self._write(
+            writer,
+            "community",
+            c.id,
+            "community",
+            view=view,
+            c=c,
+            district=view.district,
+            page_name="community",
+        )
+        base = self.url("community", c.id)
+        statements = [qv.statement for qv in view.quarters if qv.statement is not None]
+        exports = opendata.exports(self.data, self.metrics, statements)
+        self._file(f"{base}{c.id}.csv", exports["items.csv"])
+        self._file(
+            f"{base}{c.id}.json", opendata.community_json(self.data, self.metrics, c, statements)
+        )
+        feed = self.community_feed(view)
+        if feed:
+            self._file(f"{base}feed.xml", feed)
+        for old in c.former_ids:
+            self._write(writer, "community", old, "redirect", target=c, page_name="redirect")
+
+    def community_feed(self, view) -> str | None:
+        """Atom feed of a community: one entry per published statement (and correction)."""
+        shown = view.with_figures
+        if not shown:
+            return None
+        c = view.community
+        link = f"{self.site_url}/{self.url('community', c.id)}"
+        feed = Atom1Feed(
+            title=f"{c.name}公共收益公示",
+            link=link,
+            description=f"{c.name}每季度的公共收益公示",
+            language="zh-CN",
+            feed_url=f"{link}feed.xml",
+        )
+        for qv in reversed(shown):
+            s = qv.statement
+            stamp = datetime.combine(s.published_on, time(9), CHINA)
+            totals = s.totals
+            feed.add_item(
+                title=f"{qv.quarter.label}公示表（{qv.status.label}）",
+                link=f"{link}#q-{qv.quarter}",
+                unique_id=f"{link}#q-{qv.quarter}-{s.fingerprint}",
+                pubdate=stamp,
+                updateddate=stamp,
+                description=(
+                    f"收入 {totals['income']:,.2f} 元，经营成本 {totals['cost']:,.2f} 元，"
+                    f"使用分配 {totals['use']:,.2f} 元，本期结余 "
+                    f"{s.closing_balance:,.2f} 元。核验码 {s.verification_code}"
+                ),
+            )
+        return feed.writeString("utf-8")
+
+    def write_open_data(self, writer):
+        exports = opendata.exports(self.data, self.metrics, self.data.statements.values())
+        base = self.url("data")
+        for name, text in exports.items():
+            self._file(base + name, text)
+        templates = Path(self.output_path) / base / "templates"
+        write_template(templates / "statement-template.xlsx")
+        write_csv_templates(templates)
+        dictionary = markdown(data_dictionary().split("\n", 2)[2], extensions=["tables"])
+        dictionary = dictionary.replace("<h2", "<h3").replace("</h2>", "</h3>")
+        self._write(
+            writer, "data", "", "data", files=exports, dictionary=dictionary, page_name="data"
+        )
+
+    def sitemap(self) -> str:
+        urls = [self.url("home"), self.url("methods"), self.url("data")]
+        urls += [self.url("district", slug) for slug in self.data.districts]
+        urls += [self.url("community", cid) for cid in self.views]
+        for key in ("articles", "pages"):
+            urls += [item.url for item in self.context.get(key, [])]
+        urls.append(self.settings["INDEX_URL"])
+        body = "".join(f"<url><loc>{self.site_url}/{u}</loc></url>\n" for u in sorted(set(urls)))
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            f"{body}</urlset>\n"
+        )
