@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,25 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "plugins"))  # works before `pip install -e .` too
 
 SAMPLE = {"communities": 48, "quarters": 6, "seed": 2024}
+# Debian packages the tests and posters need: the browser for browser tests, and a CJK font
+# so that pages (and later posters) render Chinese glyphs.
+DEBIAN_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+}
+
+
+@task
+def setup(c):
+    """Install the Debian packages the tests need (Chromium, a CJK font), if missing."""
+    missing = [name for name, path in DEBIAN_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        print("系统依赖已安装：" + "、".join(DEBIAN_PACKAGES))
+        return
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    c.run(f"{sudo}apt-get update -qq", env=env)
+    c.run(f"{sudo}apt-get install -y -qq {' '.join(missing)}", env=env)
 
 
 @task(

@@ -269,3 +269,18 @@ def demo_200(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("demo") / "data"
     generate(dest, communities=200, quarters=4, seed=3)
     return dest
+
+
+def build(data_root: Path, output: Path, **kw) -> int:
+    """Build a site from `data_root` into `output`, as `invoke build` does."""
+    from liangshai.build import build_site
+
+    return build_site(ROOT / "pelicanconf.py", output, data=data_root, out=io.StringIO(), **kw)
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory, sample_copy) -> Path:
+    """The shipped sample, built once for the whole session."""
+    out = tmp_path_factory.mktemp("site") / "publish"
+    assert build(sample_copy, out) == 0
+    return out

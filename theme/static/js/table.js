@@ -13,7 +13,13 @@
     table.querySelectorAll("thead th").forEach(function (th, col) {
       var button = document.createElement("button");
       button.type = "button";
-      while (th.firstChild) button.appendChild(th.firstChild);
+      if (th.querySelector("a")) {
+        // a header that is a link gets a separate sort button: controls must not nest
+        button.textContent = "⇅";
+        button.setAttribute("aria-label", "按" + th.textContent.trim() + "排序");
+      } else {
+        while (th.firstChild) button.appendChild(th.firstChild);
+      }
       th.appendChild(button);
       button.addEventListener("click", function () {
         var asc = th.getAttribute("aria-sort") !== "ascending";

@@ -1,0 +1,153 @@
+"""The sample site in headless Chromium (Debian's package), driven by Playwright.
+
+Run against the built sample served on localhost. Without Chromium these tests are skipped
+locally, but fail in CI, where .ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 667}
+
+if not os.environ.get("CI"):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (run `invoke setup`)", allow_module_level=True)
+    pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(sample_site):
+    handler = functools.partial(_Quiet, directory=str(sample_site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _no_other_hosts(page, base):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    return lambda: [u for u in requests if not u.startswith(base) and not u.startswith("data:")]
+
+
+def test_find_a_community_on_a_phone(browser, server, sample_copy):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    foreign = _no_other_hosts(page, server)
+    page.goto(server + "/")
+    page.fill("#q", "鼓楼")
+    page.wait_for_selector("#results li")
+    results = page.locator("#results li a")
+    assert results.count() >= 3
+    name = results.first.inner_text()
+    results.first.click()
+    page.wait_for_load_state()
+    assert "/c/" in page.url
+    assert page.locator("h1").inner_text() == name
+    assert page.locator("table.unified").count() >= 1
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"horizontal scroll: {width}px"
+    font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert font >= 16
+    assert foreign() == []
+    context.close()
+
+
+def test_search_by_two_characters_of_an_address(browser, server):
+    page = browser.new_page(viewport=PHONE)
+    page.goto(server + "/")
+    page.fill("#q", "花园")
+    page.wait_for_selector("#results li")
+    assert all("花园" in t for t in page.locator("#results li").all_inner_texts())
+    page.fill("#q", "不存在的小区名")
+    page.wait_for_selector("#results p")
+    assert "没有找到" in page.inner_text("#results")
+    page.close()
+
+
+def test_community_page_without_javascript(browser, server, sample_site):
+    cid = next(p.name for p in sorted((sample_site / "c").iterdir()) if (p / "feed.xml").exists())
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server}/c/{cid}/")
+    table = page.locator("table.unified").first
+    assert table.is_visible()
+    assert "收入合计" in table.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
+
+
+def test_tables_sort_and_filter(browser, server):
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    page.goto(server + "/")
+    cells = ".districts-table tbody td:nth-child(5)"  # inspection rate, varies by district
+
+    def column():
+        return [
+            float(v)
+            for v in page.eval_on_selector_all(cells, "cells => cells.map(c => c.dataset.sort)")
+        ]
+
+    assert len(set(column())) > 2
+    button = ".districts-table thead th:nth-child(5) button"
+    page.click(button)
+    assert column() == sorted(column())
+    page.click(button)
+    assert column() == sorted(column(), reverse=True)
+
+    page.goto(server + "/d/gulou/")
+    rows = page.locator("#communities tbody tr")
+    name = rows.first.locator("th a").inner_text()
+    page.fill("#filter", name)
+    visible = page.locator("#communities tbody tr:visible")
+    assert 1 <= visible.count() < rows.count() and name in visible.first.inner_text()
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/c/{cid}/", "/d/gulou/", "/column/", "/methods/", "/data/"])
+def test_accessibility(browser, server, sample_site, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    cid = next(p.name for p in sorted((sample_site / "c").iterdir()) if (p / "feed.xml").exists())
+    page = browser.new_page(viewport=PHONE)
+    page.goto(server + path.format(cid=cid))
+    results = Axe().run(page)
+    bad = [
+        (v["id"], v["impact"], len(v["nodes"]))
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    page.close()
+    assert bad == []

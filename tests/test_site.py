@@ -1,0 +1,249 @@
+"""The built site, read as HTML and files: URLs, content, safety, determinism, atomicity."""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import io
+import json
+import re
+
+import pytest
+from conftest import build
+
+from liangshai.opendata import item_columns, statement_columns
+from liangshai.schema import FORMAT
+from liangshai.validate import validate_folder
+
+RESOURCE = re.compile(
+    r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\bsrc=\"([^\"]*)\""
+    r"|<link\b(?![^>]*rel=\"(?:canonical|alternate)\")[^>]*\bhref=\"([^\"]*)\""
+)
+
+
+@pytest.fixture(scope="module")
+def sample(sample_copy):
+    return validate_folder(sample_copy)
+
+
+def page(site, path):
+    return (site / path).read_text(encoding="utf-8")
+
+
+def test_every_url_of_the_spec_exists(sample_site, sample):
+    for path in [
+        "index.html",
+        "column/index.html",
+        "data/index.html",
+        "methods/index.html",
+        "sitemap.xml",
+        "search.json",
+        "column/feed.xml",
+        "guide/index.html",
+        "complain/index.html",
+        "about/index.html",
+        "data/statements.csv",
+        "data/items.csv",
+        "data/statements.json",
+        "data/templates/statement-template.xlsx",
+    ]:
+        assert (sample_site / path).is_file(), path
+    for cid in sample.communities:
+        assert (sample_site / f"c/{cid}/index.html").is_file()
+        assert (sample_site / f"c/{cid}/{cid}.csv").is_file()
+        assert (sample_site / f"c/{cid}/{cid}.json").is_file()
+    for slug in sample.districts:
+        assert (sample_site / f"d/{slug}/index.html").is_file()
+    assert len(sample.districts) == 13
+
+
+def test_former_ids_redirect(sample_site, sample):
+    renamed = [c for c in sample.communities.values() if c.former_ids]
+    assert renamed
+    for c in renamed:
+        html = page(sample_site, f"c/{c.former_ids[0]}/index.html")
+        assert f'url=../../c/{c.id}/"' in html and 'rel="canonical"' in html
+
+
+def test_community_page_shows_the_unified_table(sample_site, sample):
+    cid, statement = next(
+        (k[0], s)
+        for k, s in sorted(sample.statements.items(), key=lambda kv: str(kv[0][1]), reverse=True)
+        if s.valid
+    )
+    html = page(sample_site, f"c/{cid}/index.html")
+    community = sample.communities[cid]
+    assert '<html lang="zh-CN">' in html
+    assert f"<h1>{community.name}</h1>" in html
+    for section in FORMAT.sections:
+        assert f"{section.label}合计" in html
+    for name in ("opening_balance", "closing_balance", "account_balance"):
+        assert FORMAT.tables["statements"].field(name).label in html
+    assert statement.verification_code in html
+    assert f"{statement.closing_balance:,.2f}" in html
+    assert 'href="tel:12345"' in html and 'href="mailto:' in html
+    assert "%E6%A0%B8%E9%AA%8C%E7%A0%81" in html  # 核验码, inside the pre-filled 报告问题 mail
+    assert f'<meta property="og:title" content="{community.name}公共收益公示' in html
+    assert "数据截至 2025年8月15日" in html
+
+
+def _planted(sample_copy, scenario):
+    with (sample_copy / "scenarios.csv").open(encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if r["scenario"] == scenario]
+
+
+def test_statuses_and_red_flags_reach_the_page(sample_site, sample_copy):
+    late = _planted(sample_copy, "late")[0]
+    html = page(sample_site, f"c/{late['community_id']}/index.html")
+    assert re.search(
+        rf'id="q-{late["quarter"]}">\s*<th scope="row">{late["quarter"]}</th>\s*'
+        r'<td><span class="badge badge-late">逾期公示',
+        html,
+    )
+    missing = _planted(sample_copy, "missing")[0]
+    html = page(sample_site, f"c/{missing['community_id']}/index.html")
+    assert "badge-missing" in html and "仍未公示" in html
+    over = _planted(sample_copy, "over_cap")[0]
+    html = page(sample_site, f"c/{over['community_id']}/index.html")
+    assert "成本超过收入的三成" in html and "超过规定的 30% 上限" in html
+
+
+def test_rates_show_numerator_denominator_and_definition(sample_site):
+    html = page(sample_site, "index.html")
+    assert re.search(
+        r'<p class="rate-name"><a href="\./methods/#disclosure">季度公示率</a></p>\s*'
+        r'<p class="rate-value">[\d.]+%</p>\s*<p class="rate-frac">\d+ / \d+</p>\s*'
+        r'<p class="rate-asof">截至 2025年',
+        html,
+    )
+    methods = page(sample_site, "methods/index.html")
+    for rid in (
+        "disclosure",
+        "account",
+        "rectification",
+        "inspection",
+        "complaint",
+        "demonstration",
+    ):
+        assert f'id="{rid}"' in methods
+    district = page(sample_site, "d/gulou/index.html")
+    assert district.count('class="rate-frac"') == 7 and '<table id="communities"' in district
+
+
+def test_no_request_to_another_host(sample_site):
+    for path in sample_site.rglob("*.html"):
+        for src, href in RESOURCE.findall(path.read_text(encoding="utf-8")):
+            url = src or href
+            assert not re.match(r"(https?:)?//", url), f"{path}: {url}"
+    for css in sample_site.rglob("*.css"):
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", css.read_text(encoding="utf-8"))
+        assert "@import" not in css.read_text(encoding="utf-8")
+
+
+def test_community_page_weight(sample_site, sample):
+    css = (sample_site / "theme/css/site.css").stat().st_size
+    largest = max(
+        (sample_site / f"c/{cid}/index.html").stat().st_size for cid in sample.communities
+    )
+    assert largest + css <= 60 * 1024
+
+
+def test_search_index_finds_two_character_terms(sample_site):
+    entries = json.loads(page(sample_site, "search.json"))
+
+    def find(term):
+        return [e for e in entries if term in " ".join([e["n"], e["f"], e["s"], e["a"], e["d"]])]
+
+    assert find("鼓楼") and find("花园") and find("街道")
+    renamed = [e for e in entries if e["f"]]
+    assert renamed and find(renamed[0]["f"])
+
+
+def test_open_data(sample_site, sample):
+    raw = (sample_site / "data/statements.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert list(rows[0]) == statement_columns() and len(rows) == len(sample.statements)
+    items = list(csv.DictReader(io.StringIO(page(sample_site, "data/items.csv")[1:])))
+    assert list(items[0]) == item_columns()
+    assert len(items) == sum(len(s.items) for s in sample.statements.values() if s.valid)
+    doc = json.loads(page(sample_site, "data/statements.json"))
+    assert len(doc["statements"]) == len(sample.statements)
+    some = next(s for s in sample.statements.values() if s.valid)
+    entry = next(
+        e
+        for e in doc["statements"]
+        if e["community_id"] == some.community_id and e["quarter"] == str(some.quarter)
+    )
+    assert entry["fingerprint"] == some.fingerprint and len(entry["fingerprint"]) == 64
+    html = page(sample_site, "data/index.html")
+    assert "数据字典" in html and "<table>" in html and "使用许可" in html
+
+
+def test_sitemap_and_feeds(sample_site, sample):
+    sitemap = page(sample_site, "sitemap.xml")
+    site = sample.settings["site_url"]
+    assert f"<loc>{site}/c/{next(iter(sample.communities))}/</loc>" in sitemap
+    assert f"<loc>{site}/column/</loc>" in sitemap
+    cid = next(cid for (cid, _), s in sample.statements.items() if s.valid)
+    feed = page(sample_site, f"c/{cid}/feed.xml")
+    assert "<feed" in feed and "公示表" in feed and "核验码" in feed
+
+
+def test_user_strings_are_escaped(folder, tmp_path):
+    nasty = '<script>alert("x")</script> "引号" {{ 7*7 }}'
+    folder.edit("communities.csv", lambda rows: rows[0].update(name=nasty, street=nasty))
+    folder.edit("statements/2024Q2/items.csv", lambda rows: rows[0].update(description=nasty))
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows[0].update(note=nasty))
+    out = tmp_path / "publish"
+    assert build(folder.root, out) == 0
+    for path in ["c/rongyin-huayuan/index.html", "d/gulou/index.html", "index.html"]:
+        html = page(out, path)
+        assert "<script>alert" not in html, path
+    html = page(out, "c/rongyin-huayuan/index.html")
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html and "{{ 7*7 }}" in html
+
+
+def test_invalid_statement_is_shown_as_data_error(folder, tmp_path):
+    folder.edit(
+        "statements/2024Q2/statements.csv",
+        lambda rows: rows[0].update(closing_balance="99999.00", account_balance="99999.00"),
+    )
+    out = tmp_path / "publish"
+    assert build(folder.root, out) == 0
+    html = page(out, "c/rongyin-huayuan/index.html")
+    assert "badge-invalid" in html and "数据有误：" in html
+    assert "本期结余 99999.00 与计算不符" in html
+    assert "99,999.00" not in html  # the figure is never shown as if valid
+
+
+def test_two_builds_are_byte_identical(folder, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert build(folder.root, a) == 0 and build(folder.root, b) == 0
+    compared = filecmp.dircmp(a, b)
+
+    def same(d):
+        assert not d.left_only and not d.right_only and not d.diff_files, d.diff_files
+        _, mismatch, errors = filecmp.cmpfiles(d.left, d.right, d.common_files, shallow=False)
+        assert not mismatch and not errors, mismatch
+        for sub in d.subdirs.values():
+            same(sub)
+
+    same(compared)
+
+
+def test_failed_build_leaves_previous_site_untouched(folder, tmp_path):
+    out = tmp_path / "publish"
+    assert build(folder.root, out) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    folder.edit("communities.csv", lambda rows: rows[1].update(id="rongyin-huayuan"))
+    assert build(folder.root, out) == 1
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".publish-")]
+
+
+def test_strict_build_fails_on_warnings(folder, tmp_path):
+    folder.edit("statements/2024Q1/items.csv", lambda rows: rows[4].update(approval_ref=""))
+    assert build(folder.root, tmp_path / "p1") == 0
+    assert build(folder.root, tmp_path / "p2", strict=True) == 1
+    assert not (tmp_path / "p2").exists()
