@@ -9,8 +9,8 @@ import json
 import re
 
 import pytest
-from conftest import build
 
+from conftest import build
 from liangshai.opendata import item_columns, statement_columns
 from liangshai.schema import FORMAT
 from liangshai.validate import validate_folder
