@@ -144,11 +144,10 @@ class LiangshaiGenerator(Generator):
         )
         base = self.url("community", c.id)
         statements = [qv.statement for qv in view.quarters if qv.statement is not None]
-        exports = opendata.exports(self.data, self.metrics, statements)
-        self._file(f"{base}{c.id}.csv", exports["items.csv"])
-        self._file(
-            f"{base}{c.id}.json", opendata.community_json(self.data, self.metrics, c, statements)
-        )
+        es = opendata.entries(self.data, self.metrics, statements)
+        self._file(f"{base}{c.id}.csv", opendata.items_csv(es))
+        facts = opendata.community_facts(self.data, c)
+        self._file(f"{base}{c.id}.json", opendata.statements_json(self.data, es, community=facts))
         feed = self.community_feed(view)
         if feed:
             self._file(f"{base}feed.xml", feed)
@@ -188,7 +187,12 @@ class LiangshaiGenerator(Generator):
         return feed.writeString("utf-8")
 
     def write_open_data(self, writer):
-        exports = opendata.exports(self.data, self.metrics, self.data.statements.values())
+        es = opendata.entries(self.data, self.metrics, self.data.statements.values())
+        exports = {
+            "statements.csv": opendata.statements_csv(es),
+            "items.csv": opendata.items_csv(es),
+            "statements.json": opendata.statements_json(self.data, es),
+        }
         base = self.url("data")
         for name, text in exports.items():
             self._file(base + name, text)
@@ -197,9 +201,7 @@ class LiangshaiGenerator(Generator):
         write_csv_templates(templates)
         dictionary = markdown(data_dictionary().split("\n", 2)[2], extensions=["tables"])
         dictionary = dictionary.replace("<h2", "<h3").replace("</h2>", "</h3>")
-        self._write(
-            writer, "data", "", "data", files=exports, dictionary=dictionary, page_name="data"
-        )
+        self._write(writer, "data", "", "data", dictionary=dictionary, page_name="data")
 
     def sitemap(self) -> str:
         urls = [self.url("home"), self.url("methods"), self.url("data")]

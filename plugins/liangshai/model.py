@@ -19,6 +19,9 @@ from .schema import FORMAT
 
 ZERO = Decimal("0.00")
 SECTION_ORDER = {s.code: i for i, s in enumerate(FORMAT.sections)}
+# Items are ordered canonically, so the same statement typed in another order has the same
+# fingerprint.
+ITEM_ORDER = ("category", "description", "amount", "date", "approval_ref", "contract", "note")
 
 
 @dataclass
@@ -116,10 +119,14 @@ class Statement:
         return {s.code: self.total(s.code) for s in FORMAT.sections}
 
     def canonical(self) -> dict:
-        """The statement as plain JSON-ready data: the input of its fingerprint."""
+        """The statement as plain JSON-ready data: the input of its fingerprint (a copy)."""
+        return dict(self._canonical)
+
+    @cached_property
+    def _canonical(self) -> dict:
         items = sorted(
             (i.canonical() for i in self.items),
-            key=lambda d: (SECTION_ORDER.get(d["section"], 99), json.dumps(d, sort_keys=True)),
+            key=lambda d: (SECTION_ORDER.get(d["section"], 99), *(d[k] or "" for k in ITEM_ORDER)),
         )
         return {
             "format_version": FORMAT.version,
@@ -137,7 +144,7 @@ class Statement:
     @cached_property
     def canonical_json(self) -> str:
         return json.dumps(
-            self.canonical(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            self._canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":")
         )
 
     @cached_property
@@ -169,9 +176,11 @@ class Dataset:
     report: Report
     files: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def quarters(self) -> list[Quarter]:
-        """Every quarter from the first with a statement to the last one that has ended."""
+        """Every quarter from the first with a statement to the last one that has ended.
+
+        Cached: read it only once validation has filled in the statements."""
         present = [q for (_, q) in self.statements]
         if not present:
             return []

@@ -64,12 +64,15 @@ def to_csv(rows: list[dict], columns: list[str]) -> str:
 
 
 def to_json(doc) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    # Compact separators keep the C encoder (json ignores it when indenting).
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def exports(data: Dataset, metrics: Metrics, statements) -> dict[str, str]:
-    """CSV and JSON texts of these statements: {'statements.csv': …, 'items.csv': …, …}."""
-    es = entries(data, metrics, statements)
+def statements_csv(es: list[dict]) -> str:
+    return to_csv(es, statement_columns())
+
+
+def items_csv(es: list[dict]) -> str:
     items = []
     for e in es:
         for item in e.get("items", ()):
@@ -82,21 +85,26 @@ def exports(data: Dataset, metrics: Metrics, statements) -> dict[str, str]:
                     "category_label": category.label if category else "",
                 }
             )
-    doc = {"format_version": FORMAT.version, "as_of": data.as_of.isoformat(), "statements": es}
+    return to_csv(items, item_columns())
+
+
+def statements_json(data: Dataset, es: list[dict], **extra) -> str:
+    return to_json(
+        {
+            "format_version": FORMAT.version,
+            "as_of": data.as_of.isoformat(),
+            **extra,
+            "statements": es,
+        }
+    )
+
+
+def community_facts(data: Dataset, c: Community) -> dict:
     return {
-        "statements.csv": to_csv(es, statement_columns()),
-        "items.csv": to_csv(items, item_columns()),
-        "statements.json": to_json(doc),
-    }
-
-
-def community_json(data: Dataset, metrics: Metrics, c: Community, statements) -> str:
-    district = data.districts[c.district]
-    facts = {
         "id": c.id,
         "name": c.name,
         "district": c.district,
-        "district_name": district.full_name,
+        "district_name": data.districts[c.district].full_name,
         "street": c.street,
         "address": c.address,
         "company": c.company,
@@ -109,11 +117,3 @@ def community_json(data: Dataset, metrics: Metrics, c: Community, statements) ->
         "former_ids": list(c.former_ids),
         "former_names": list(c.former_names),
     }
-    return to_json(
-        {
-            "format_version": FORMAT.version,
-            "as_of": data.as_of.isoformat(),
-            "community": facts,
-            "statements": entries(data, metrics, statements),
-        }
-    )
