@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,18 +13,31 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "plugins"))  # works before `pip install -e .` too
 
 SAMPLE = {"communities": 48, "quarters": 6, "seed": 2024}
-# Debian packages the tests and posters need: the browser for browser tests, and a CJK font
-# so that pages (and later posters) render Chinese glyphs.
-DEBIAN_PACKAGES = {
-    "chromium": "/usr/bin/chromium",
-    "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-}
+# Debian packages the site, posters and tests need: Chromium for browser tests; a CJK font
+# for pages and posters; HarfBuzz's subsetter, without which WeasyPrint embeds fonts ~25x
+# slower; poppler (pdftoppm, pdftotext, pdffonts) to check rendered posters.
+DEBIAN_PACKAGES = [
+    "chromium",
+    "fonts-noto-cjk",
+    "libharfbuzz-subset0",
+    "poppler-utils",
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+]
+
+
+def _installed(package: str) -> bool:
+    query = ["dpkg-query", "-W", "-f=${Status}", package]
+    try:
+        return b"install ok installed" in subprocess.run(query, capture_output=True).stdout
+    except FileNotFoundError:  # not a Debian system: nothing we can install
+        return True
 
 
 @task
 def setup(c):
-    """Install the Debian packages the tests need (Chromium, a CJK font), if missing."""
-    missing = [name for name, path in DEBIAN_PACKAGES.items() if not Path(path).exists()]
+    """Install the Debian packages the site and tests need, if missing."""
+    missing = [name for name in DEBIAN_PACKAGES if not _installed(name)]
     if not missing:
         print("系统依赖已安装：" + "、".join(DEBIAN_PACKAGES))
         return
@@ -137,6 +151,56 @@ def build(c, data="data", strict=False, output="publish"):
     code = build_site(ROOT / "pelicanconf.py", output, data=data, strict=strict)
     if code:
         raise Exit(code=code)
+
+
+@task(
+    help={
+        "district": "only this district (slug, e.g. gulou)",
+        "size": "only a4 or a5",
+        "draft": "allow a localhost or http site URL; posters are marked 样稿",
+        "data": "data folder (default: data)",
+    }
+)
+def posters(c, district="", size="", draft=False, data="data"):
+    """Make print posters (PDF) for lifts and noticeboards, then rebuild the site."""
+    from liangshai.metrics import compute
+    from liangshai.posters import SIZES, make_posters, site_url_problem
+    from liangshai.validate import validate_folder
+    from liangshai.views import all_views
+
+    dataset = validate_folder(data)
+    url = str(dataset.settings.get("site_url", ""))
+    problem = site_url_problem(url)
+    if problem and not draft:
+        print(
+            f"拒绝生成公示牌：{problem}。公示牌上的二维码印出来就改不了，业主扫码会打不开。\n"
+            "请在 data/site.yaml 中把 site_url 设为正式的 https 网址；只想看样子，加 --draft。",
+            file=sys.stderr,
+        )
+        raise Exit(code=1)
+    if district and district not in dataset.districts:
+        print(f"没有区县 {district}；可选：{'、'.join(dataset.districts)}", file=sys.stderr)
+        raise Exit(code=2)
+    if size and size not in SIZES:
+        print(f"尺寸只能是 {' 或 '.join(SIZES)}", file=sys.stderr)
+        raise Exit(code=2)
+    views = all_views(dataset, compute(dataset))
+    counts = make_posters(
+        dataset,
+        views,
+        ROOT / "theme",
+        ROOT / ".cache",
+        districts={district} if district else None,
+        sizes=(size,) if size else SIZES,
+        draft=draft,
+    )
+    per = counts["seconds"] / counts["rendered"] * 1000 if counts["rendered"] else 0
+    print(
+        "公示牌：共 {posters} 张，新生成 {rendered} 张（{seconds:.1f} 秒".format(**counts)
+        + (f"，平均每张 {per:.0f} 毫秒" if per else "")
+        + "），其余未变化"
+    )
+    build(c, data=data)
 
 
 @task

@@ -213,8 +213,8 @@ def test_invalid_statement_is_shown_as_data_error(folder, tmp_path):
     assert build(folder.root, out) == 0
     html = page(out, "c/rongyin-huayuan/index.html")
     assert "badge-invalid" in html and "数据有误：" in html
-    assert "本期结余 99999.00 与计算不符" in html
-    assert "99,999.00" not in html  # the figure is never shown as if valid
+    assert "本期结余 99,999.00 与计算不符" in html
+    assert '<td class="num">99,999.00' not in html  # never shown as a valid figure
 
 
 def test_two_builds_are_byte_identical(folder, tmp_path):

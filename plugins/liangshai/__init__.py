@@ -20,6 +20,9 @@ DEFAULTS = {
     "LIANGSHAI_METHODS_SAVE_AS": "methods/index.html",
     "LIANGSHAI_DATA_URL": "data/",
     "LIANGSHAI_DATA_SAVE_AS": "data/index.html",
+    "LIANGSHAI_POSTERS_URL": "posters/",
+    "LIANGSHAI_POSTERS_SAVE_AS": "posters/index.html",
+    "LIANGSHAI_CACHE": ".cache",  # QR codes and posters, kept across builds
 }
 
 

@@ -23,6 +23,7 @@ def build_site(
     data: str | Path | None = None,
     strict: bool = False,
     out=None,
+    cache: str | Path | None = None,
 ) -> int:
     from pelican import Pelican
     from pelican.settings import read_settings
@@ -38,6 +39,8 @@ def build_site(
     }
     if data is not None:
         override["LIANGSHAI_DATA"] = str(Path(data).resolve())
+    if cache is not None:
+        override["LIANGSHAI_CACHE"] = str(Path(cache).resolve())
     settings = read_settings(str(settings_file), override=override)
     try:
         Pelican(settings).run()

@@ -19,10 +19,11 @@ from . import charts, opendata
 from .docs import data_dictionary
 from .excel import write_csv_templates, write_template
 from .metrics import CITY, DEFINITIONS, compute
+from .posters import SIZE_NAMES, Posters, link
 from .schema import FORMAT
 from .status import Status
 from .validate import validate_folder
-from .views import community_view, district_list, search_entries
+from .views import all_views, district_list, search_entries
 
 logger = logging.getLogger(__name__)
 CHINA = timezone(timedelta(hours=8))
@@ -51,10 +52,9 @@ class LiangshaiGenerator(Generator):
                 "（运行 invoke validate 查看详情）"
             )
         self.data, self.metrics = data, compute(data)
-        self.views = {
-            cid: community_view(data, self.metrics, c)
-            for cid, c in sorted(data.communities.items())
-        }
+        self.views = all_views(data, self.metrics)
+        self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
+        self.poster_jobs, self.poster_files = self.posters.available()
         site = data.settings
         self.site_url = str(site.get("site_url", "")).rstrip("/")
         self.context.update(
@@ -71,7 +71,21 @@ class LiangshaiGenerator(Generator):
             CANONICAL_SITEURL=self.site_url,
         )
 
+    def cache_folder(self) -> Path:
+        cache = Path(self.settings["LIANGSHAI_CACHE"])
+        return cache if cache.is_absolute() else Path(self.settings["PATH"]).parent / cache
+
     # ------------------------------------------------------------------ helpers for templates
+
+    def poster_url(self, community_id: str, size: str) -> str | None:
+        """Site-relative URL of a community's poster, if it has been made (invoke posters)."""
+        job = self.poster_jobs.get((community_id, size))
+        return f"{self.url('posters')}{job.district}/{job.name}" if job else None
+
+    def district_poster_url(self, slug: str, size: str) -> str | None:
+        if (slug, size) not in self.poster_files:
+            return None
+        return f"{self.url('posters')}{slug}/{slug}-all-{size}.pdf"
 
     def url(self, kind: str, key: str = "") -> str:
         """Site-relative URL of a page, from the *_URL settings (e.g. 'c/rongyin-huayuan/')."""
@@ -126,9 +140,19 @@ class LiangshaiGenerator(Generator):
                 page_name="district",
             )
         self._write(writer, "methods", "", "methods", page_name="methods")
+        self.write_posters(writer)
         self.write_open_data(writer)
         self._file("search.json", opendata.to_json(search_entries(data)))
         self._file("sitemap.xml", self.sitemap())
+
+    def write_posters(self, writer):
+        """Link the cached posters into the output, and list them for the bureau."""
+        out = Path(self.output_path)
+        for (cid, size), job in self.poster_jobs.items():
+            link(self.posters.cached(job), out / self.poster_url(cid, size))
+        for (slug, size), path in self.poster_files.items():
+            link(path, out / self.district_poster_url(slug, size))
+        self._write(writer, "posters", "", "posters", SIZE_NAMES=SIZE_NAMES, page_name="posters")
 
     def write_community(self, writer, view):
         c = view.community

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from .schema import FORMAT, Check
 
@@ -78,6 +79,11 @@ class Problem:
         }
 
 
+def _text(value) -> str:
+    """Details as they read in a message: amounts with thousands separators."""
+    return f"{value:,.2f}" if isinstance(value, Decimal) else str(value)
+
+
 @dataclass
 class Report:
     problems: list[Problem] = field(default_factory=list)
@@ -88,7 +94,7 @@ class Report:
             raise KeyError(f"unknown check code {code!r}")
         details = kw.pop("details", None) or {}
         problem = Problem(
-            code, details=tuple(sorted((k, str(v)) for k, v in details.items())), **kw
+            code, details=tuple(sorted((k, _text(v)) for k, v in details.items())), **kw
         )
         self.problems.append(problem)
         return problem

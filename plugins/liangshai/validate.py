@@ -379,6 +379,7 @@ def check_continuity(data: Dataset) -> None:
                         "prev_quarter": prev.quarter,
                         "prev_closing": prev.closing_balance,
                         "diff": s.opening_balance - prev.closing_balance,
+                        "gap": abs(s.opening_balance - prev.closing_balance),
                     },
                 )
             )

@@ -112,6 +112,10 @@ def community_view(data: Dataset, metrics: Metrics, community: Community) -> Com
     )
 
 
+def all_views(data: Dataset, metrics: Metrics) -> dict[str, CommunityView]:
+    return {cid: community_view(data, metrics, c) for cid, c in sorted(data.communities.items())}
+
+
 def ledger_rows(data: Dataset, name: str, community_id: str | None = None) -> list[dict]:
     """Valid ledger rows (of one community), with `overdue` set for open rectifications."""
     rows = []

@@ -1,0 +1,269 @@
+"""Print posters: an A4 noticeboard poster and an A5 lift poster per community, as PDF.
+
+WeasyPrint renders theme/templates/poster.html with a CJK font from Debian (fonts-noto-cjk) and
+embeds the glyphs it uses. Every poster is keyed by the SHA-256 of everything printed on it
+(plus the template and the renderer's version) and kept in a cache folder, so a poster whose
+inputs did not change is never rendered again. Renders run on both cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .filters import cn_date, money
+from .model import Dataset
+from .qr import QRCache
+from .schema import FORMAT
+from .status import Status
+from .views import CommunityView
+
+SIZES = ("a4", "a5")
+SIZE_NAMES = {"a4": "A4 公告栏", "a5": "A5 电梯"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+def site_url_problem(url: str) -> str | None:
+    """Why posters must not point at this URL (a printed QR code cannot be fixed), or None."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return f"网址 {url or '（空）'} 不是 https"
+    if (parts.hostname or "") in LOCAL_HOSTS or (parts.hostname or "").endswith(".local"):
+        return f"网址 {url} 指向本机"
+    return None
+
+
+def poster_data(view: CommunityView, site_url: str, draft: bool) -> dict:
+    """Everything printed on a community's poster, as plain JSON-ready data."""
+    c, d, latest = view.community, view.district, view.latest
+    head = FORMAT.tables["statements"]
+    p = {
+        "id": c.id,
+        "name": c.name,
+        "district": d.full_name,
+        "street": c.street,
+        "url": f"{site_url.rstrip('/')}/c/{c.id}/",
+        "bureau": d.bureau,
+        "phone": d.phone,
+        "email": d.email,
+        "as_of": cn_date(view.as_of),
+        "draft": draft,
+        "quarter": None,
+        "status": None,
+        "status_label": None,
+        "totals": [],
+        "flags": [],
+        "posted_on": None,
+        "code": None,
+        "due": None,
+    }
+    if latest is None:
+        return p
+    s = latest.statement
+    p.update(
+        quarter=latest.quarter.label,
+        status=latest.status.value,
+        status_label=latest.status.label,
+        due=cn_date(latest.quarter.due),
+        flags=[f.text for f in latest.flags],
+    )
+    if latest.shown:
+        totals = s.totals
+        p["totals"] = [
+            (f"{sec.label}合计", money(totals[sec.code]), False)
+            for sec in FORMAT.sections
+            if sec.code != "deposit"
+        ]
+        p["totals"] += [
+            (head.field("closing_balance").label, money(s.closing_balance), True),
+            (head.field("account_balance").label, money(s.account_balance), True),
+        ]
+        p.update(posted_on=cn_date(s.published_on), code=s.verification_code)
+    elif latest.status is Status.INVALID and s is not None:
+        p["posted_on"] = cn_date(s.published_on)
+    return p
+
+
+@dataclass(frozen=True)
+class Job:
+    community_id: str
+    district: str
+    size: str
+    key: str
+    data: dict
+
+    @property
+    def name(self) -> str:
+        return f"{self.community_id}-{self.size}.pdf"
+
+
+class Posters:
+    """Plans, renders, caches and publishes posters for one data set and theme."""
+
+    def __init__(self, data: Dataset, views: dict[str, CommunityView], theme: Path, cache: Path):
+        self.data, self.views = data, views
+        self.theme, self.cache = Path(theme), Path(cache) / "posters"
+        self.site_url = str(data.settings.get("site_url", "")).rstrip("/")
+        template = (self.theme / "templates" / "poster.html").read_bytes()
+        self.salt = hashlib.sha256(template + version("weasyprint").encode()).hexdigest()
+
+    def jobs(self, draft: bool = False, districts=None, sizes=SIZES) -> list[Job]:
+        out = []
+        for cid, view in sorted(self.views.items()):
+            if districts and view.community.district not in districts:
+                continue
+            data = poster_data(view, self.site_url, draft)
+            blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            for size in sizes:
+                key = hashlib.sha256(f"{self.salt}|{size}|{blob}".encode()).hexdigest()[:40]
+                out.append(Job(cid, view.community.district, size, key, data))
+        return out
+
+    def cached(self, job: Job) -> Path:
+        return self.cache / f"{job.key}.pdf"
+
+    def render(self, jobs: list[Job], workers: int = 2, progress=None) -> int:
+        """Render the posters not yet in the cache; returns how many were rendered."""
+        todo = [j for j in jobs if not self.cached(j).exists()]
+        self.cache.mkdir(parents=True, exist_ok=True)
+        tasks = [(j, str(self.cached(j)), str(self.theme), str(self.cache.parent)) for j in todo]
+        done = 0
+        if workers > 1 and len(tasks) > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                for _ in pool.map(_render_task, tasks, chunksize=4):
+                    done += 1
+                    if progress:
+                        progress(done, len(tasks))
+        else:
+            for task in tasks:
+                _render_task(task)
+                done += 1
+                if progress:
+                    progress(done, len(tasks))
+        return done
+
+    def combined_key(self, jobs: list[Job]) -> str:
+        return hashlib.sha256("|".join(j.key for j in jobs).encode()).hexdigest()[:40]
+
+    def combine(self, jobs: list[Job]) -> Path:
+        """One print file of these posters (a district's, one size), cached by its members."""
+        path = self.cache / f"all-{self.combined_key(jobs)}.pdf"
+        if not path.exists():
+            from pypdf import PdfWriter
+
+            writer = PdfWriter()
+            for j in jobs:
+                writer.append(str(self.cached(j)))
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("wb") as f:
+                writer.write(f)
+            tmp.replace(path)
+        return path
+
+    def by_district(self, jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
+        groups: dict[tuple[str, str], list[Job]] = {}
+        for j in jobs:
+            groups.setdefault((j.district, j.size), []).append(j)
+        return groups
+
+    def available(self) -> tuple[dict[tuple[str, str], Job], dict[tuple[str, str], Path]]:
+        """The posters in the cache for the current data (final ones before drafts), and the
+        district print files whose every poster is there."""
+        found: dict[tuple[str, str], Job] = {}
+        for draft in (False, True):
+            for j in self.jobs(draft=draft):
+                if (j.community_id, j.size) not in found and self.cached(j).exists():
+                    found[(j.community_id, j.size)] = j
+        combined = {}
+        for (district, size), group in self.by_district(list(found.values())).items():
+            path = self.cache / f"all-{self.combined_key(group)}.pdf"
+            if path.exists():
+                combined[(district, size)] = path
+        return found, combined
+
+
+def link(src: Path, dest: Path) -> None:
+    """Put a cached file into the output: a hard link where possible (no copy), else a copy."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        dest.unlink()
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+# ---------------------------------------------------------------------------- rendering
+
+_ENV = {}
+
+
+def _environment(theme: str):
+    if theme not in _ENV:
+        from jinja2 import Environment, FileSystemLoader
+
+        _ENV[theme] = Environment(
+            loader=FileSystemLoader(Path(theme) / "templates"), autoescape=True
+        )
+    return _ENV[theme]
+
+
+def poster_html(job: Job, theme: Path, cache_root: Path) -> str:
+    qr = QRCache(Path(cache_root) / "qr").svg(job.data["url"])
+    return (
+        _environment(str(theme))
+        .get_template("poster.html")
+        .render(p=job.data, size=job.size, qr=qr)
+    )
+
+
+def _render_task(task) -> str:
+    job, target, theme, cache_root = task
+    from weasyprint import HTML
+
+    html = poster_html(job, Path(theme), Path(cache_root))
+    tmp = Path(target).with_suffix(f".{os.getpid()}.tmp")
+    HTML(string=html, base_url=str(theme)).write_pdf(tmp)
+    tmp.replace(target)
+    return target
+
+
+def make_posters(
+    data: Dataset,
+    views,
+    theme: Path,
+    cache: Path,
+    districts=None,
+    sizes=SIZES,
+    draft: bool = False,
+    workers: int = 2,
+    out=print,
+) -> dict:
+    """Render what is missing, and the district print files. Returns counts and timings."""
+    posters = Posters(data, views, theme, cache)
+    jobs = posters.jobs(draft=draft, districts=districts, sizes=sizes)
+    started = time.perf_counter()
+    step = max(1, len(jobs) // 20)
+
+    def progress(done, total):
+        if done == total or done % step == 0:
+            out(f"  公示牌 {done}/{total}")
+
+    rendered = posters.render(jobs, workers=workers, progress=progress)
+    seconds = time.perf_counter() - started
+    for group in posters.by_district(jobs).values():
+        posters.combine(group)
+    return {
+        "posters": len(jobs),
+        "rendered": rendered,
+        "seconds": seconds,
+        "districts": len({j.district for j in jobs}),
+    }

@@ -1,0 +1,191 @@
+"""Posters as a person would check them: print the PDF to PNG, scan the QR code, read it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from conftest import ROOT, build
+from liangshai.metrics import compute
+from liangshai.posters import Posters, make_posters, site_url_problem
+from liangshai.schema import FORMAT
+from liangshai.status import red_flags
+from liangshai.views import all_views
+
+URL = "https://liangshai.fuzhou.example/c/rongyin-huayuan/"
+
+
+def posters_for(folder, tmp_path, **kw):
+    data = folder.validate()
+    views = all_views(data, compute(data))
+    counts = make_posters(
+        data, views, ROOT / "theme", tmp_path / "cache", workers=1, out=lambda *_: None, **kw
+    )
+    return data, Posters(data, views, ROOT / "theme", tmp_path / "cache"), counts
+
+
+def pdf_of(posters, community_id, size, draft=False):
+    job = next(
+        j for j in posters.jobs(draft=draft) if j.community_id == community_id and j.size == size
+    )
+    return posters.cached(job)
+
+
+def run(*cmd) -> str:
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def scan(pdf: Path, tmp_path: Path) -> list[str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    run("pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "page"))
+    pages = sorted(tmp_path.glob("page*.png"))
+    return [b.text for p in pages for b in zxingcpp.read_barcodes(Image.open(p))]
+
+
+@pytest.fixture
+def made(folder, tmp_path):
+    return posters_for(folder, tmp_path, districts={"gulou"})
+
+
+@pytest.mark.parametrize(
+    "size, points", [("a4", "595.276 x 841.89 pts (A4)"), ("a5", "419.528 x 595.276 pts")]
+)
+def test_poster_pdf(made, tmp_path, size, points):
+    data, posters, counts = made
+    assert counts["posters"] == 2 and counts["rendered"] == 2
+    pdf = pdf_of(posters, "rongyin-huayuan", size)
+    info = run("pdfinfo", str(pdf))
+    assert "Pages:           1" in info and points in info
+    assert scan(pdf, tmp_path) == [URL]
+    text = run("pdftotext", "-layout", str(pdf), "-")
+    statement = data.statement("rongyin-huayuan", data.quarters[-1])
+    assert "榕荫花园公共收益公示" in text and "鼓楼区" in text and "鼓东街道" in text
+    for line, amount in [
+        ("收入合计", "12,000.00"),
+        ("经营成本合计", "2,100.00"),
+        ("使用分配合计", "0.00"),
+        ("本期结余", "17,800.00"),
+        ("专户余额", "17,800.00"),
+    ]:
+        assert any(line in row and row.rstrip().endswith(amount) for row in text.splitlines())
+    assert statement.verification_code in text and "按时公示" in text
+    assert "扫码查看明细" in text and "12345" in text and "gulou@fuzhou.example" in text
+    fonts = run("pdffonts", str(pdf))
+    cjk = [row for row in fonts.splitlines() if "CJK" in row]
+    assert cjk and all(" yes yes " in row for row in cjk)
+
+
+def test_community_without_statement_says_not_disclosed(folder, tmp_path):
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows.pop())
+    folder.edit("statements/2024Q2/items.csv", lambda rows: rows.__delitem__(slice(5, None)))
+    _, posters, _ = posters_for(folder, tmp_path, districts={"taijiang"}, sizes=("a4",))
+    pdf = pdf_of(posters, "minjiang-xincun", "a4")
+    text = run("pdftotext", str(pdf), "-").replace("\n", "")
+    assert "未公示" in text and "2024年7月31日 前公示" in text
+    assert "收入合计" not in text and "0.00" not in text
+    assert scan(pdf, tmp_path) == [URL.replace("rongyin-huayuan", "minjiang-xincun")]
+
+
+def test_every_red_flag_still_fits_on_one_page(folder, tmp_path):
+    def worst(rows):
+        rows[0].update(
+            opening_balance="7000.00", closing_balance="10800.00", account_balance="100.00"
+        )
+
+    folder.edit("statements/2024Q2/statements.csv", worst)
+    folder.edit(
+        "communities.csv",
+        lambda rows: rows[0].update(account_type="", name="榕荫花园二期东区（原福新路职工宿舍）"),
+    )
+    folder.edit(
+        "statements/2024Q2/items.csv",
+        lambda rows: rows.insert(
+            3,
+            dict(
+                rows[3], section="use", category="repair", description="路灯更换", amount="3000.00"
+            ),
+        ),
+    )
+    folder.edit("statements/2024Q2/items.csv", lambda rows: rows[2].update(amount="4600.00"))
+    data, posters, _ = posters_for(folder, tmp_path, districts={"gulou"})
+    statement = data.statement("rongyin-huayuan", data.quarters[-1])
+    assert statement.valid
+    flags = red_flags(data.communities["rongyin-huayuan"], statement)
+    assert len(flags) == len(FORMAT.flag_checks) == 5
+    for size in ("a4", "a5"):
+        pdf = pdf_of(posters, "rongyin-huayuan", size)
+        assert "Pages:           1" in run("pdfinfo", str(pdf)), size
+        text = run("pdftotext", str(pdf), "-").replace("\n", "")
+        assert all(f.text in text for f in flags), size
+        assert scan(pdf, tmp_path / size) == [URL]
+
+
+def test_unchanged_posters_are_not_rendered_again(folder, tmp_path):
+    posters_for(folder, tmp_path)
+    assert posters_for(folder, tmp_path)[2]["rendered"] == 0
+    folder.edit(
+        "statements/2024Q2/statements.csv", lambda rows: rows[1].update(published_on="2024-07-30")
+    )
+    assert posters_for(folder, tmp_path)[2]["rendered"] == 2  # one community, two sizes
+
+
+def test_district_print_file_and_site_links(folder, tmp_path):
+    _, posters, _ = posters_for(folder, tmp_path)
+    _, combined = posters.available()
+    assert set(combined) == {
+        ("gulou", "a4"),
+        ("gulou", "a5"),
+        ("taijiang", "a4"),
+        ("taijiang", "a5"),
+    }
+    out = tmp_path / "publish"
+    assert build(folder.root, out, cache=tmp_path / "cache") == 0
+    page = (out / "c/rongyin-huayuan/index.html").read_text(encoding="utf-8")
+    assert 'href="../../posters/gulou/rongyin-huayuan-a4.pdf"' in page
+    assert (out / "posters/gulou/rongyin-huayuan-a5.pdf").is_file()
+    assert (out / "posters/gulou/gulou-all-a4.pdf").is_file()
+    listing = (out / "posters/index.html").read_text(encoding="utf-8")
+    assert "鼓楼区" in listing and "gulou-all-a5.pdf" in listing
+
+
+def test_refuses_urls_a_printed_code_cannot_keep():
+    assert site_url_problem("https://liangshai.fuzhou.example") is None
+    for url in (
+        "http://liangshai.fuzhou.example",
+        "https://localhost:8000",
+        "http://127.0.0.1",
+        "",
+        "liangshai.fuzhou.example",
+    ):
+        assert site_url_problem(url), url
+
+
+def test_invoke_posters_refuses_localhost_without_draft(folder):
+    text = folder.path("site.yaml").read_text(encoding="utf-8")
+    folder.write(
+        "site.yaml", text.replace("https://liangshai.fuzhou.example", "http://localhost:8000")
+    )
+    run_ = subprocess.run(
+        [sys.executable, "-m", "invoke", "posters", "--data", str(folder.root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run_.returncode == 1
+    assert "拒绝生成公示牌" in run_.stderr and "--draft" in run_.stderr
+
+
+def test_draft_posters_say_so(folder, tmp_path):
+    text = folder.path("site.yaml").read_text(encoding="utf-8")
+    folder.write(
+        "site.yaml", text.replace("https://liangshai.fuzhou.example", "http://localhost:8000")
+    )
+    _, posters, _ = posters_for(folder, tmp_path, draft=True, districts={"gulou"}, sizes=("a5",))
+    pdf = pdf_of(posters, "rongyin-huayuan", "a5", draft=True)
+    assert "样稿" in run("pdftotext", str(pdf), "-")
+    assert scan(pdf, tmp_path) == ["http://localhost:8000/c/rongyin-huayuan/"]
