@@ -203,6 +203,56 @@ def posters(c, district="", size="", draft=False, data="data"):
     build(c, data=data)
 
 
+@task(
+    help={
+        "quarter": "the quarter to seal, e.g. 2024Q1",
+        "data": "data folder",
+        "on": "the sealing date (default: today)",
+    }
+)
+def seal(c, quarter, data="data", on=""):
+    """Record the fingerprints of a quarter's valid statements in data/seals/ (commit it)."""
+    from datetime import date
+
+    from liangshai.quarter import Quarter
+    from liangshai.seal import append_seals, seal_quarter
+    from liangshai.validate import validate_folder
+
+    q = Quarter.parse(quarter)
+    lines, refused = seal_quarter(
+        validate_folder(data), q, date.fromisoformat(on) if on else date.today()
+    )
+    if refused:
+        print(
+            "拒绝封存：以下公示表在封存后被改动，且没有更正记录：\n  " + "\n  ".join(refused),
+            file=sys.stderr,
+        )
+        raise Exit(code=1)
+    path = append_seals(Path(data), q, lines)
+    print(f"封存 {q}：新增 {len(lines)} 份公示表的指纹 → {path}（请提交到版本库）")
+
+
+@task(
+    help={
+        "month": "the month reported, e.g. 2024-06",
+        "data": "data folder",
+        "out": "output folder (default: reports)",
+    }
+)
+def report(c, month, data="data", out="reports"):
+    """Write the bureau's monthly export (双台账): ledgers and district metrics, xlsx and CSV."""
+    from liangshai.monthly import month_end, write_report
+    from liangshai.validate import validate_folder
+
+    try:
+        month_end(month)
+    except ValueError:
+        print(f"月份应写作 2024-06，而不是 {month}", file=sys.stderr)
+        raise Exit(code=2) from None
+    for path in write_report(validate_folder(data), month, Path(out) / month):
+        print(f"写入 {path}")
+
+
 @task
 def serve(c, port=8000):
     """Serve publish/ on http://localhost:PORT (build first)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from liangshai import load
@@ -141,6 +141,7 @@ def test_yaml_statement_loads_like_csv(folder):
 @given(
     st.binary(max_size=2000), st.sampled_from(["items.csv", "statements.csv", "x.yaml", "x.xlsx"])
 )
+@example(b"#", "x.yaml")  # a YAML file of comments only once slipped through
 def test_any_bytes_load_as_data_or_errors(tmp_path_factory, data, name):
     from liangshai.excel import read_excel_statement
 

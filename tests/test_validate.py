@@ -60,6 +60,18 @@ def yaml_statement(
     )
 
 
+def sealed(quarter="2024Q1"):
+    def change(folder):
+        from liangshai.quarter import Quarter
+        from liangshai.seal import append_seals, seal_quarter
+
+        q = Quarter.parse(quarter)
+        lines, _ = seal_quarter(folder.validate(), q, date(2024, 8, 1))
+        append_seals(folder.root, q, lines)
+
+    return change
+
+
 def drop_column(rel, field):
     def change(folder):
         rows = folder.rows(rel)
@@ -199,6 +211,18 @@ CASES = {
         set_cell("ledgers/rectifications.csv", 2, "deadline", "2024-05-01"),
         ("ledgers/rectifications.csv", 2, "deadline"),
     ),
+    "sealed-changed": (
+        both(sealed(), set_cell(Q1_ITEMS, 2, "description", "地面停车费（更正）")),
+        (Q1_HEAD, 2, None),
+    ),
+    "sealed-removed": (
+        both(
+            sealed(),
+            lambda f: f.edit(Q1_HEAD, lambda rows: rows.pop(0)),
+            lambda f: f.edit(Q1_ITEMS, lambda rows: rows.__delitem__(slice(0, 6))),
+        ),
+        ("seals/2024Q1.jsonl", 2, None),
+    ),  # lines sorted by id
     "unknown-statement": (
         lambda f: f.write(
             "ledgers/corrections.csv",

@@ -22,6 +22,14 @@ DEFAULTS = {
     "LIANGSHAI_DATA_SAVE_AS": "data/index.html",
     "LIANGSHAI_POSTERS_URL": "posters/",
     "LIANGSHAI_POSTERS_SAVE_AS": "posters/index.html",
+    "LIANGSHAI_COMPANY_URL": "company/{key}/",
+    "LIANGSHAI_COMPANY_SAVE_AS": "company/{key}/index.html",
+    "LIANGSHAI_COMPANIES_URL": "company/",
+    "LIANGSHAI_COMPANIES_SAVE_AS": "company/index.html",
+    "LIANGSHAI_LEDGERS_URL": "ledgers/",
+    "LIANGSHAI_LEDGERS_SAVE_AS": "ledgers/index.html",
+    "LIANGSHAI_VERIFY_URL": "verify/",
+    "LIANGSHAI_VERIFY_SAVE_AS": "verify/index.html",
     "LIANGSHAI_CACHE": ".cache",  # QR codes and posters, kept across builds
 }
 

@@ -49,6 +49,10 @@ SCENARIOS = {  # name: (share of communities, checks it triggers)
     "no_account": (0.03, ("no-special-account", "not-deposited")),
 }
 SCENARIO_TEXT = {  # for data/README.md
+    "corrected": (
+        "a sealed figure corrected, with a correction record",
+        "更正说明 with old and new figures; a new verification code",
+    ),
     "late": ("published after the deadline", "逾期公示"),
     "missing": ("no statement", "未公示"),
     "over_cap": ("costs over 30 % of income", "warning `cost-over-cap`, red flag"),
@@ -337,6 +341,10 @@ def _ledgers(plans, rng):
             )
             if rect[-1]["status"] == "已销号" and not rect[-1]["closed_on"]:
                 rect[-1].update(status="整改中", measure="")
+            if rect[-1]["source"] in ("抽查", "投诉") and rng.random() < 0.5:
+                rect[-1]["credit_deduction"] = str(rng.choice([2, 3, 5]))
+                if not any(r.get("case") for r in rect) and rect[-1]["status"] == "已销号":
+                    rect[-1]["case"] = "case-occupied-ground-floor"
         if rng.random() < 0.6:
             day = date(2024, 6, 1) + timedelta(days=rng.randint(0, 420))
             insp.append(
@@ -357,6 +365,7 @@ def _ledgers(plans, rng):
                 {
                     "id": f"TS-{got.year}-{len(comp) + 1:04d}",
                     "received_on": got.isoformat(),
+                    "deadline": (got + timedelta(days=15)).isoformat(),
                     "channel": rng.choice(["投诉", "信访", "12345"]),
                     "community_id": c["id"],
                     "topic": rng.choice(
@@ -469,7 +478,8 @@ def generate(
     write_csv(ledgers / "inspections.csv", "inspections", insp)
     write_csv(ledgers / "complaints.csv", "complaints", comp)
     write_csv(ledgers / "corrections.csv", "corrections", [])
-    planted = [
+    corrected = _seal_and_correct(out, qs, per_quarter, plans) if mixed else []
+    planted = corrected + [
         {
             "community_id": p.community["id"],
             "scenario": name,
@@ -491,6 +501,54 @@ def generate(
         "planted": len(planted),
         "statements": sum(len(h) for h, _ in per_quarter.values()) + len(standalone),
     }
+
+
+def _seal_and_correct(out: Path, qs, per_quarter, plans) -> list[dict]:
+    """Seal every quarter (as the bureau does once statements are out), then correct one
+    published figure with a correction record, so the sample shows a 更正说明."""
+    from .seal import append_seals, seal_quarter
+    from .validate import validate_folder
+
+    data = validate_folder(out)
+    for q in qs:
+        append_seals(out, q, seal_quarter(data, q, AS_OF)[0])
+    quiet = {p.community["id"] for p in plans if not p.scenarios}
+    q = qs[-1]
+    headers, items = per_quarter[q]
+    header = next(h for h in headers if h["community_id"] in quiet)
+    item = next(
+        i
+        for i in items
+        if i["community_id"] == header["community_id"] and i["category"] == "advertising"
+    )
+    extra = Decimal("200.00")
+    item["amount"] = f"{Decimal(item['amount']) + extra:.2f}"
+    for name in ("closing_balance", "account_balance"):
+        header[name] = f"{Decimal(header[name]) + extra:.2f}"
+    folder = out / "statements" / str(q)
+    write_csv(folder / "statements.csv", "statements", headers)
+    write_csv(folder / "items.csv", "items", items)
+    reason = f"漏记道闸旁电梯广告收入 {extra} 元，补记后相应调整本期结余和专户余额"
+    write_csv(
+        out / "ledgers" / "corrections.csv",
+        "corrections",
+        [
+            {
+                "community_id": header["community_id"],
+                "quarter": str(q),
+                "corrected_on": AS_OF.isoformat(),
+                "reason": reason,
+            }
+        ],
+    )
+    return [
+        {
+            "community_id": header["community_id"],
+            "scenario": "corrected",
+            "quarter": str(q),
+            "checks": "",
+        }
+    ]
 
 
 def write_yaml_statement(path: Path, header: dict, items: list[dict]) -> None:
@@ -556,7 +614,7 @@ def _typed(kind: str, text: str):
 
 def planted_table(planted: list[dict]) -> str:
     """The planted problems as a Markdown table, in scenario order."""
-    order = list(SCENARIOS)
+    order = list(SCENARIO_TEXT)
     lines = ["| community | quarter | planted problem | what the site shows |", "|---|---|---|---|"]
     for row in sorted(planted, key=lambda r: (order.index(r["scenario"]), r["community_id"])):
         what, shown = SCENARIO_TEXT[row["scenario"]]

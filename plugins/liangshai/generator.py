@@ -23,10 +23,21 @@ from .posters import SIZE_NAMES, Posters, link
 from .schema import FORMAT
 from .status import Status
 from .validate import validate_folder
-from .views import all_views, district_list, search_entries
+from .views import (
+    all_views,
+    company_views,
+    district_list,
+    ledger_view,
+    search_entries,
+    verification_index,
+)
 
 logger = logging.getLogger(__name__)
 CHINA = timezone(timedelta(hours=8))
+
+
+FATAL = {"sealed-changed", "sealed-removed"}
+REGISTRY_FILES = ("communities.csv", "districts.yaml")
 
 
 class BuildError(Exception):
@@ -41,18 +52,22 @@ class LiangshaiGenerator(Generator):
             root = Path(s["PATH"]).parent / root
         data = validate_folder(root, strict=s["LIANGSHAI_STRICT"])
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
-        registry = [
+        # A site without a sound registry, or one that would quietly publish changed sealed
+        # figures, is not built at all; other errors show as 数据有误 on their pages.
+        fatal = [
             p
             for p in data.report.errors
-            if p.file and p.file.endswith(("communities.csv", "districts.yaml"))
+            if p.code in FATAL or (p.file or "").endswith(REGISTRY_FILES)
         ]
-        if registry or (s["LIANGSHAI_STRICT"] and not data.report.ok):
+        if fatal or (s["LIANGSHAI_STRICT"] and not data.report.ok):
+            named = "；".join(p.message for p in fatal[:5])
             raise BuildError(
                 f"数据有 {len(data.report.errors)} 个错误，未生成网站"
-                "（运行 invoke validate 查看详情）"
+                + (f"：{named}" if named else "（运行 invoke validate 查看详情）")
             )
         self.data, self.metrics = data, compute(data)
         self.views = all_views(data, self.metrics)
+        self.companies = company_views(data, self.views)
         self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
         self.poster_jobs, self.poster_files = self.posters.available()
         site = data.settings
@@ -137,9 +152,26 @@ class LiangshaiGenerator(Generator):
                 "district",
                 district=district,
                 listed=district_list(views),
+                ledgers=ledger_view(data, {v.community.id for v in views}),
                 page_name="district",
             )
         self._write(writer, "methods", "", "methods", page_name="methods")
+        self._write(
+            writer, "ledgers", "", "ledgers", ledgers=ledger_view(data), page_name="ledgers"
+        )
+        self._write(writer, "companies", "", "companies", page_name="companies")
+        for code, company in self.companies.items():
+            self._write(
+                writer,
+                "company",
+                code,
+                "company",
+                company=company,
+                listed=district_list(company.views),
+                page_name="company",
+            )
+        self._write(writer, "verify", "", "verify", page_name="verify")
+        self._file("verify.json", opendata.to_json(verification_index(data)))
         self.write_posters(writer)
         self.write_open_data(writer)
         self._file("search.json", opendata.to_json(search_entries(data)))
@@ -208,6 +240,21 @@ class LiangshaiGenerator(Generator):
                     f"{s.closing_balance:,.2f} 元。核验码 {s.verification_code}"
                 ),
             )
+        for qv in reversed(shown):
+            for correction in qv.statement.corrections:
+                stamp = datetime.combine(correction.corrected_on, time(10), CHINA)
+                changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in correction.changes)
+                feed.add_item(
+                    title=f"更正：{qv.quarter.label}公示表",
+                    link=f"{link}#q-{qv.quarter}",
+                    unique_id=f"{link}#fix-{qv.quarter}-{correction.new_code}",
+                    pubdate=stamp,
+                    updateddate=stamp,
+                    description=(
+                        f"{correction.reason}。{changes}。核验码由 {correction.old_code} "
+                        f"改为 {correction.new_code}。"
+                    ),
+                )
         return feed.writeString("utf-8")
 
     def write_open_data(self, writer):

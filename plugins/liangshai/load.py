@@ -63,7 +63,7 @@ class Inputs:
     communities: list[Record] = field(default_factory=list)
     drafts: list[Draft] = field(default_factory=list)
     ledgers: dict[str, list[Record]] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
+    seals: list = field(default_factory=list)  # seal.Seal
 
 
 # ----------------------------------------------------------------------------- reading bytes
@@ -274,10 +274,13 @@ def _yaml_nodes(source: Source):
     if text is None:
         return None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         source.problem("file-unreadable", details={"detail": f"YAML 格式错误：{exc}"})
         return None
+    if node is None:  # only comments
+        source.problem("file-empty")
+    return node
 
 
 def _mapping(node, source: Source, what: str) -> list[tuple[str, yaml.Node]] | None:
@@ -460,4 +463,7 @@ def load_inputs(root: Path, report: Report) -> Inputs:
         path = root / "ledgers" / f"{name}.csv"
         records = read_csv(path, FORMAT.tables[name], root, report) if path.exists() else []
         inputs.ledgers[name] = records
+    from .seal import read_seals
+
+    inputs.seals = read_seals(root, report)
     return inputs

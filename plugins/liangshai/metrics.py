@@ -82,20 +82,31 @@ class Metrics:
         return self.get(district, self.quarters[-1])
 
 
-def status_grid(data: Dataset) -> dict[tuple[str, Quarter], Status]:
-    """The status of every active community in every quarter."""
+def status_grid(
+    data: Dataset, as_of: date | None = None, quarters: list[Quarter] | None = None
+) -> dict[tuple[str, Quarter], Status]:
+    """The status of every active community in every quarter, judged on `as_of` (a statement
+    published after that day did not exist yet)."""
     from .status import status_of
 
-    return {
-        (cid, q): status_of(data.statements.get((cid, q)), q, data.as_of)
-        for cid, c in data.communities.items()
-        for q in data.quarters
-        if c.active_in(q)
-    }
+    as_of = as_of or data.as_of
+    grid = {}
+    for cid, c in data.communities.items():
+        for q in quarters or data.quarters:
+            if c.active_in(q):
+                s = data.statements.get((cid, q))
+                if s is not None and s.published_on is not None and s.published_on > as_of:
+                    s = None
+                grid[(cid, q)] = status_of(s, q, as_of)
+    return grid
 
 
-def compute(data: Dataset) -> Metrics:
-    statuses = status_grid(data)
+def compute(data: Dataset, as_of: date | None = None) -> Metrics:
+    """Every rate for every district and quarter, counted as the data stood on `as_of`
+    (default: the data's own as-of date; later dates are clamped to it)."""
+    as_of = min(as_of or data.as_of, data.as_of)
+    quarters = [q for q in data.quarters if q.end < as_of]
+    statuses = status_grid(data, as_of, quarters)
     table = {}
     groups = {
         slug: [c for c in data.communities.values() if c.district == slug]
@@ -103,18 +114,20 @@ def compute(data: Dataset) -> Metrics:
     }
     groups[CITY] = list(data.communities.values())
     ledger_district = {cid: c.district for cid, c in data.communities.items()}
-    for q in data.quarters:
-        period_end = min(q.end, data.as_of)
+    for q in quarters:
+        period_end = min(q.end, as_of)
         for key, members in groups.items():
-            table[(key, q)] = _rates(data, q, period_end, key, members, statuses, ledger_district)
-    return Metrics(data.quarters, table, statuses)
+            table[(key, q)] = _rates(
+                data, q, period_end, as_of, key, members, statuses, ledger_district
+            )
+    return Metrics(quarters, table, statuses)
 
 
 def _valid_rows(rows):
     return [r for r in rows if not any(p.severity == "error" for p in r.problems)]
 
 
-def _rates(data, q, period_end, key, members, statuses, ledger_district):
+def _rates(data, q, period_end, as_of, key, members, statuses, ledger_district):
     active = [c for c in members if c.active_in(q)]
     due = [c for c in active if statuses[(c.id, q)] is not Status.NOT_DUE]
     disclosed = [c for c in due if statuses[(c.id, q)] in (Status.ON_TIME, Status.LATE)]
@@ -140,7 +153,6 @@ def _rates(data, q, period_end, key, members, statuses, ledger_district):
         )
     else:
         target = data.districts[key].demo_target
-    as_of = data.as_of
     return {
         "disclosure": Rate("disclosure", len(disclosed), len(due), as_of),
         "on_time": Rate("on_time", len(on_time), len(due), as_of),
@@ -148,5 +160,8 @@ def _rates(data, q, period_end, key, members, statuses, ledger_district):
         "rectification": Rate("rectification", len(fixed), len(found), period_end),
         "inspection": Rate("inspection", len(inspected & members_ids), len(active), period_end),
         "complaint": Rate("complaint", len(closed), len(received), period_end),
-        "demonstration": Rate("demonstration", sum(c.demonstration for c in active), target, as_of),
+        # with no community in the group there is nothing to measure against the target
+        "demonstration": Rate(
+            "demonstration", sum(c.demonstration for c in active), target if active else 0, as_of
+        ),
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
+from pathlib import Path
 
 from .problems import Problem, Report
 from .quarter import Quarter
@@ -104,6 +105,7 @@ class Statement:
     row: int | None
     problems: list[Problem] = field(default_factory=list)
     errors: int = 0  # how many of the problems are errors (set by the validator)
+    corrections: list = field(default_factory=list)  # seal.Correction, oldest first
 
     @property
     def valid(self) -> bool:
@@ -143,16 +145,14 @@ class Statement:
 
     @cached_property
     def canonical_json(self) -> str:
-        return json.dumps(
-            self._canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-        )
+        return canonical_json(self._canonical)
 
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON: changes whenever any published figure changes.
 
         Cached: read it only once validation has finished with the statement."""
-        return hashlib.sha256(self.canonical_json.encode("utf-8")).hexdigest()
+        return fingerprint_of(self._canonical)
 
     @property
     def verification_code(self) -> str:
@@ -174,21 +174,30 @@ class Dataset:
     ledgers: dict[str, list[dict]]
     aliases: dict[str, str]  # former id -> current id
     report: Report
-    files: list[str] = field(default_factory=list)
+    root: Path | None = None
 
     @cached_property
     def quarters(self) -> list[Quarter]:
-        """Every quarter from the first with a statement to the last one that has ended.
+        """Every quarter from the first with a statement to the last one that has ended
+        (a statement for a quarter not yet over is an error, and is not shown).
 
         Cached: read it only once validation has filled in the statements."""
         present = [q for (_, q) in self.statements]
         if not present:
             return []
-        last_ended = Quarter.of(self.as_of).prev()
-        return min(present).range_to(max(max(present), last_ended))
+        return min(present).range_to(Quarter.of(self.as_of).prev())
 
     def statement(self, community_id: str, quarter: Quarter) -> Statement | None:
         return self.statements.get((community_id, quarter))
+
+
+def canonical_json(doc: dict) -> str:
+    """The one serialisation that fingerprints are taken of."""
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def fingerprint_of(doc: dict) -> str:
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
 
 
 def _money(value: Decimal | None) -> str | None:

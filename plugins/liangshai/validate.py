@@ -14,6 +14,7 @@ from .load import Draft, Inputs, Record, load_inputs
 from .model import Community, Dataset, District, Item, Statement
 from .problems import Report
 from .schema import FORMAT
+from .seal import check_seals
 
 
 def validate_folder(root: Path | str, strict: bool = False, as_of: date | None = None) -> Dataset:
@@ -36,16 +37,18 @@ def validate(inputs: Inputs, report: Report, as_of: date) -> Dataset:
         ledgers={},
         aliases=aliases,
         report=report,
+        root=inputs.root,
     )
     for draft in inputs.drafts:
         add_statement(data, draft)
     check_continuity(data)
-    for statement in list(data.statements.values()) + data.rejected:
-        statement.problems = list(dict.fromkeys(statement.problems))
-        statement.errors = sum(p.severity == "error" for p in statement.problems)
     data.ledgers = {
         name: check_ledger(name, records, data) for name, records in inputs.ledgers.items()
     }
+    check_seals(data, inputs.seals)
+    for statement in list(data.statements.values()) + data.rejected:
+        statement.problems = list(dict.fromkeys(statement.problems))
+        statement.errors = sum(p.severity == "error" for p in statement.problems)
     return data
 
 
@@ -389,8 +392,9 @@ def check_continuity(data: Dataset) -> None:
 
 _DATE_ORDER = {  # ledger -> (earlier field, later field) pairs that must not be reversed
     "rectifications": (("found_on", "deadline"), ("found_on", "closed_on")),
-    "complaints": (("received_on", "closed_on"),),
+    "complaints": (("received_on", "deadline"), ("received_on", "closed_on")),
 }
+_CLOSING_MEASURE = {"rectifications": "measure", "complaints": "outcome"}  # 销号 needs these
 
 
 def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record]:
@@ -410,8 +414,11 @@ def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record
         if r["status"] == "已销号":
             if r["closed_on"] is None:
                 problem(r, "closed-without-date", field="closed_on")
-            if name == "rectifications" and not r["measure"]:
-                problem(r, "closed-without-measure", field="measure")
+            measure = _CLOSING_MEASURE.get(name)
+            if measure and not r[measure]:
+                problem(
+                    r, "closed-without-measure", field=measure, label=table.field(measure).label
+                )
         for early, late in _DATE_ORDER.get(name, ()):
             if r[early] and r[late] and r[late] < r[early]:
                 problem(

@@ -62,6 +62,7 @@ class CommunityView:
     district: District
     quarters: list[QuarterView]  # newest first
     rectifications: list[dict]
+    inspections: list[dict]
     complaints: list[dict]
     hotline: str
     as_of: object
@@ -106,6 +107,7 @@ def community_view(data: Dataset, metrics: Metrics, community: Community) -> Com
         district=data.districts[community.district],
         quarters=quarters,
         rectifications=ledger_rows(data, "rectifications", community.id),
+        inspections=ledger_rows(data, "inspections", community.id),
         complaints=ledger_rows(data, "complaints", community.id),
         hotline=str(data.settings["hotline"]),
         as_of=data.as_of,
@@ -116,19 +118,99 @@ def all_views(data: Dataset, metrics: Metrics) -> dict[str, CommunityView]:
     return {cid: community_view(data, metrics, c) for cid, c in sorted(data.communities.items())}
 
 
-def ledger_rows(data: Dataset, name: str, community_id: str | None = None) -> list[dict]:
-    """Valid ledger rows (of one community), with `overdue` set for open rectifications."""
+def ledger_rows(
+    data: Dataset, name: str, community_id: str | None = None, communities: set[str] | None = None
+) -> list[dict]:
+    """Valid ledger rows (of one community, or of a set), with `closed`, `overdue` and the
+    community's name. Open items first, overdue before the rest; then newest first."""
     rows = []
     for r in data.ledgers.get(name, []):
         if any(p.severity == "error" for p in r.problems):
             continue
-        if community_id is not None and r["community_id"] != community_id:
+        cid = r["community_id"]
+        if (community_id is not None and cid != community_id) or (
+            communities is not None and cid not in communities
+        ):
             continue
         row = dict(r.values)
-        if name == "rectifications":
-            row["overdue"] = row["status"] != "已销号" and row["deadline"] < data.as_of
+        c = data.communities.get(cid)
+        row["community_name"] = c.name if c else cid
+        row["closed"] = row.get("status") == "已销号"
+        deadline = row.get("deadline")
+        row["overdue"] = not row["closed"] and deadline is not None and deadline < data.as_of
         rows.append(row)
+    first = {"rectifications": "found_on", "complaints": "received_on", "inspections": "date"}
+    rows.sort(key=lambda r: r[first.get(name, "community_id")] or "", reverse=True)
+    rows.sort(key=lambda r: (r.get("closed", True), not r.get("overdue")))
     return rows
+
+
+@dataclass
+class LedgerView:
+    """The supervision ledgers of a district, a company or the whole city."""
+
+    rectifications: list[dict]
+    inspections: list[dict]
+    complaints: list[dict]
+
+    @staticmethod
+    def counts(rows: list[dict]) -> dict[str, int]:
+        return {
+            "all": len(rows),
+            "closed": sum(r["closed"] for r in rows),
+            "open": sum(not r["closed"] for r in rows),
+            "overdue": sum(r["overdue"] for r in rows),
+        }
+
+    @property
+    def credit_deductions(self) -> int:
+        return sum(r.get("credit_deduction") or 0 for r in self.rectifications)
+
+
+def ledger_view(data: Dataset, communities: set[str] | None = None) -> LedgerView:
+    return LedgerView(
+        *(
+            ledger_rows(data, name, communities=communities)
+            for name in ("rectifications", "inspections", "complaints")
+        )
+    )
+
+
+@dataclass
+class CompanyView:
+    code: str
+    name: str
+    views: list[CommunityView]
+    ledgers: LedgerView
+
+
+def company_views(data: Dataset, views: dict[str, CommunityView]) -> dict[str, CompanyView]:
+    """Property companies by unified social credit code, with their communities."""
+    groups: dict[str, list[CommunityView]] = {}
+    for view in views.values():
+        if view.community.company_code:
+            groups.setdefault(view.community.company_code, []).append(view)
+    return {
+        code: CompanyView(
+            code,
+            members[0].community.company or code,
+            members,
+            ledger_view(data, {v.community.id for v in members}),
+        )
+        for code, members in sorted(groups.items())
+    }
+
+
+def verification_index(data: Dataset) -> dict[str, list]:
+    """Every verification code ever printed, current or corrected: code → [id, quarter, now]."""
+    index: dict[str, list] = {}
+    for (cid, q), s in sorted(data.statements.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        if not s.valid:
+            continue
+        for correction in s.corrections:
+            index.setdefault(correction.old_code, [cid, str(q), False])
+        index[s.verification_code] = [cid, str(q), True]
+    return index
 
 
 @dataclass

@@ -1,0 +1,114 @@
+"""The bureau's monthly export (双台账): ledgers and district metrics as of a month's end.
+
+Districts send it by the 20th of each month. One .xlsx (a sheet per ledger plus the district
+metrics, Chinese headers) and the same tables as CSV (UTF-8 with BOM, for Excel). Figures come
+from metrics.compute, so they equal what the site shows for the same date.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from .excel import save_workbook
+from .metrics import CITY, compute
+from .model import Dataset
+from .schema import FORMAT
+from .views import ledger_rows
+
+LEDGER_DATE = {"rectifications": "found_on", "inspections": "date", "complaints": "received_on"}
+SHEETS = {
+    "rectifications": "整改台账",
+    "inspections": "抽查核实",
+    "complaints": "投诉线索",
+    "metrics": "区县指标",
+}
+
+
+def month_end(month: str) -> date:
+    """'2024-06' → 2024-06-30; ValueError for anything else."""
+    year, mon = (int(x) for x in month.split("-"))
+    return date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def ledger_frame(data: Dataset, name: str, end: date) -> pd.DataFrame:
+    """A ledger's rows known by `end`, with their state on that day and Chinese headers."""
+    table = FORMAT.tables[name]
+    rows = []
+    for r in ledger_rows(data, name):
+        if r[LEDGER_DATE[name]] > end:
+            continue
+        c = data.communities.get(r["community_id"])
+        row = {f.label: r.get(f.name) for f in table.fields}
+        row["小区名称"] = r["community_name"]
+        row["区县"] = data.districts[c.district].full_name if c else ""
+        if "status" in r:  # the state on the month's last day, not today's
+            closed = r.get("closed_on") is not None and r["closed_on"] <= end
+            status = table.field("status")
+            row[status.label] = status.values[-1] if closed else status.values[0]
+            row[table.field("closed_on").label] = r["closed_on"] if closed else None
+            deadline = r.get("deadline")
+            row["逾期"] = "是" if not closed and deadline and deadline < end else "否"
+        rows.append(row)
+    columns = ["区县", "小区名称", *(f.label for f in table.fields)]
+    if "status" in table.columns:
+        columns.append("逾期")
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["区县", columns[3]], kind="stable").reset_index(drop=True)
+
+
+def metrics_frame(data: Dataset, end: date) -> pd.DataFrame:
+    metrics = compute(data, as_of=end)
+    rows = []
+    names = {slug: d.full_name for slug, d in data.districts.items()} | {CITY: "全市"}
+    for q in metrics.quarters:
+        for key, name in names.items():
+            for rate in metrics.get(key, q).values():
+                rows.append(
+                    {
+                        "区县": name,
+                        "季度": str(q),
+                        "指标": rate.definition.label,
+                        "分子": rate.numerator,
+                        "分母": rate.denominator,
+                        "比率": rate.percent,
+                        "目标": f"{rate.definition.target:.0%}",
+                        "统计截至": rate.as_of.isoformat(),
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["区县", "季度", "指标", "分子", "分母", "比率", "目标", "统计截至"]
+    )
+
+
+def write_report(data: Dataset, month: str, out: Path) -> list[Path]:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    end = month_end(month)
+    frames = {name: ledger_frame(data, name, end) for name in LEDGER_DATE}
+    frames["metrics"] = metrics_frame(data, end)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in frames.items():
+        ws = wb.create_sheet(SHEETS[name])
+        ws.append(list(frame.columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in frame.itertuples(index=False):
+            ws.append(
+                ["" if pd.isna(v) else (v.isoformat() if isinstance(v, date) else v) for v in row]
+            )
+        ws.freeze_panes = "A2"
+        csv_path = out / f"{name}-{month}.csv"
+        frame.to_csv(csv_path, index=False, encoding="utf-8-sig")
+        paths.append(csv_path)
+    xlsx = out / f"双台账-{month}.xlsx"
+    save_workbook(wb, xlsx)
+    return [xlsx, *paths]

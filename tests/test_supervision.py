@@ -1,0 +1,297 @@
+"""Supervision and trust: ledgers on pages, one source for every figure, companies, sealing
+and corrections, and the monthly export."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import ROOT, build
+from liangshai.metrics import CITY, compute
+from liangshai.monthly import write_report
+from liangshai.quarter import Quarter
+from liangshai.seal import append_seals, seal_quarter
+
+Q1, Q2 = Quarter(2024, 1), Quarter(2024, 2)
+
+
+def page(site, path):
+    return (site / path).read_text(encoding="utf-8")
+
+
+def seal(folder, quarter, on=date(2024, 8, 1)):
+    lines, refused = seal_quarter(folder.validate(), quarter, on)
+    append_seals(folder.root, quarter, lines)
+    return lines, refused
+
+
+@pytest.fixture
+def site(folder, tmp_path):
+    def make(**kw):
+        out = tmp_path / "publish"
+        code = build(folder.root, out, cache=tmp_path / "cache", **kw)
+        return code, out
+
+    return make
+
+
+def test_ledgers_on_community_district_and_city_pages(folder, site):
+    folder.edit(
+        "ledgers/rectifications.csv",
+        lambda rows: rows.append(
+            dict(
+                rows[0],
+                id="ZG-2024-0002",
+                problem_type="占用避难层",
+                description="避难层堆放杂物",
+                found_on="2024-07-01",
+                deadline="2024-07-31",
+                measure="",
+                status="整改中",
+                closed_on="",
+                credit_deduction="3",
+            )
+        ),
+    )
+    code, out = site()
+    assert code == 0
+    community = page(out, "c/rongyin-huayuan/index.html")
+    assert "避难层堆放杂物" in community and "已超过整改期限" in community
+    assert "停车费去向不明" in page(out, "c/minjiang-xincun/index.html")
+    district = page(out, "d/gulou/index.html")
+    assert (
+        "共 2 项：已销号 1 项，整改中 1 项，其中" in district and "1 项已超过整改期限" in district
+    )
+    assert "信用扣分合计 3 分" in district and "逾期未改" in district
+    city = page(out, "ledgers/index.html")
+    assert "避难层堆放杂物" in city and "停车费去向不明" in city and "瀛洲街道办事处" in city
+
+
+def test_one_figure_everywhere(sample_copy, sample_site, tmp_path):
+    from liangshai.validate import validate_folder
+
+    data = validate_folder(sample_copy)
+    metrics = compute(data)
+    latest = metrics.quarters[-1]
+    city = metrics.get(CITY, latest)["disclosure"]
+    frac = f"{city.numerator} / {city.denominator}"
+    home = page(sample_site, "index.html")
+    methods = page(sample_site, "methods/index.html")
+    assert re.search(
+        rf'rate-value">{re.escape(city.percent)}</p>\s*<p class="rate-frac">{frac}', home
+    )
+    assert (
+        f'<strong class="rate-now">{city.percent}</strong>（<span class="rate-frac">{frac}'
+        in methods
+    )
+    month = f"{data.as_of:%Y-%m}"
+    write_report(data, month, tmp_path)
+    with (tmp_path / f"metrics-{month}.csv").open(encoding="utf-8-sig") as f:
+        rows = {(r["区县"], r["季度"], r["指标"]): r for r in csv.DictReader(f)}
+    row = rows[("全市", str(latest), "季度公示率")]
+    assert (int(row["分子"]), int(row["分母"]), row["比率"]) == (
+        city.numerator,
+        city.denominator,
+        city.percent,
+    )
+    gulou = metrics.get("gulou", latest)["inspection"]
+    district = page(sample_site, "d/gulou/index.html")
+    assert re.search(
+        rf'#inspection">抽查核实率</a></p>\s*<p class="rate-value">'
+        rf'{re.escape(gulou.percent)}</p>\s*<p class="rate-frac">'
+        rf"{gulou.numerator} / {gulou.denominator}",
+        district,
+    )
+    assert f"{gulou.percent}<br><small>{gulou.numerator}/{gulou.denominator}</small>" in home
+    row = rows[("鼓楼区", str(latest), "抽查核实率")]
+    assert (int(row["分子"]), int(row["分母"])) == (gulou.numerator, gulou.denominator)
+
+
+def test_district_without_communities_shows_a_dash(folder, site):
+    assert site()[0] == 0
+    out = site()[1]
+    mawei = page(out, "d/mawei/index.html")
+    values = re.findall(r'<p class="rate-value">([^<]*)</p>', mawei)
+    assert len(values) == 7 and set(values) <= {"—"}
+    assert "0%" not in mawei and "100%" not in mawei.split('class="rates"')[1].split("</div>")[0]
+
+
+def test_company_page(folder, site):
+    folder.edit(
+        "ledgers/rectifications.csv",
+        lambda rows: rows[0].update(credit_deduction="5", case="case-occupied-ground-floor"),
+    )
+    assert site()[0] == 0
+    out = site()[1]
+    data = folder.validate()
+    company = data.communities["rongyin-huayuan"].company_code
+    html = page(out, f"company/{company}/index.html")
+    assert "福州榕安物业服务有限公司" in html and company in html
+    assert "榕荫花园" in html and "badge-on_time" in html
+    assert "架空层被物业出租作仓库" in html and '信用扣分合计 <strong class="warn">5 分' in html
+    assert 'href="../../column/case-occupied-ground-floor/"' in html
+    assert f'href="../../company/{company}/"' in page(out, "c/rongyin-huayuan/index.html")
+    assert company in page(out, "company/index.html")
+
+
+def test_sealed_statement_cannot_change_quietly(folder, site):
+    lines, _ = seal(folder, Q1)
+    assert len(lines) == 2 and seal(folder, Q1)[0] == []  # unchanged: nothing new to seal
+    old_code = folder.validate().statement("rongyin-huayuan", Q1).verification_code
+
+    def more_parking(rows):
+        rows[0]["amount"] = "10200.00"
+
+    folder.edit("statements/2024Q1/items.csv", more_parking)
+    for name in ("closing_balance", "account_balance"):
+        folder.edit(
+            "statements/2024Q1/statements.csv", lambda rows, n=name: rows[0].update({n: "8100.00"})
+        )
+    folder.edit(
+        "statements/2024Q2/statements.csv",
+        lambda rows: rows[0].update(
+            opening_balance="8100.00", closing_balance="18000.00", account_balance="18000.00"
+        ),
+    )
+    code, out = site()
+    assert code == 1 and not out.exists()
+    data = folder.validate()
+    (problem,) = [p for p in data.report.problems if p.code == "sealed-changed"]
+    assert (problem.community_id, problem.quarter) == ("rongyin-huayuan", "2024Q1")
+    assert "本期结余、专户余额、收入合计、明细：地面停车费" in problem.message
+    assert seal(folder, Q1)[1]  # and it cannot be sealed over either
+
+    folder.write(
+        "ledgers/corrections.csv",
+        "community_id,quarter,corrected_on,reason\n"
+        "rongyin-huayuan,2024Q1,2024-08-05,停车费少计 200 元\n",
+    )
+    code, out = site()
+    assert code == 0
+    html = page(out, "c/rongyin-huayuan/index.html")
+    assert "更正说明（2024年8月5日）" in html and "停车费少计 200 元" in html
+    assert re.search(
+        r"本期结余</th><td class=\"num\">7,900.00</td><td class=\"num\">8,100.00", html
+    )
+    assert re.search(
+        r"明细：地面停车费</th><td class=\"num\">10,000.00</td><td class=\"num\">"
+        r"10,200.00",
+        html,
+    )
+    new_code = folder.validate().statement("rongyin-huayuan", Q1).verification_code
+    assert new_code != old_code and f"<code>{old_code}</code>" in html and new_code in html
+    feed = page(out, "c/rongyin-huayuan/feed.xml")
+    assert "更正：2024年第一季度公示表" in feed and "停车费少计 200 元" in feed
+    index = json.loads(page(out, "verify.json"))
+    assert index[old_code] == ["rongyin-huayuan", "2024Q1", False]
+    assert index[new_code] == ["rongyin-huayuan", "2024Q1", True]
+    assert "核验码" in page(out, "verify/index.html")
+    lines, refused = seal(folder, Q1, on=date(2024, 8, 6))  # the corrected version is sealed
+    assert len(lines) == 1 and not refused
+    data = folder.validate()
+    assert [c.new_code for c in data.statement("rongyin-huayuan", Q1).corrections] == [new_code]
+
+
+def test_deleting_a_sealed_statement_fails_the_build(folder, site):
+    seal(folder, Q2)
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows.pop())
+    folder.edit("statements/2024Q2/items.csv", lambda rows: rows.__delitem__(slice(5, None)))
+    assert site()[0] == 1
+
+
+def test_a_tampered_seal_file_is_refused(folder):
+    seal(folder, Q1)
+    path = folder.path("seals/2024Q1.jsonl")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("7900.00", "7000.00", 1), encoding="utf-8"
+    )
+    problems = [p for p in folder.validate().report.problems if p.code == "structure"]
+    assert problems and "指纹不符" in problems[0].message
+
+
+def test_invoke_seal(folder):
+    def run(*args):
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "invoke",
+                "seal",
+                *args,
+                "--data",
+                str(folder.root),
+                "--on",
+                "2024-08-01",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+
+    first = run("2024Q1")
+    assert first.returncode == 0 and "新增 2 份" in first.stdout
+    assert "新增 0 份" in run("2024Q1").stdout
+    folder.edit("statements/2024Q1/statements.csv", lambda rows: rows[1].update(note="改了备注"))
+    refused = run("2024Q1")
+    assert (
+        refused.returncode == 1
+        and "拒绝封存" in refused.stderr
+        and "minjiang-xincun" in refused.stderr
+    )
+
+
+def test_monthly_report(sample_copy, tmp_path):
+    from liangshai.validate import validate_folder
+
+    data = validate_folder(sample_copy)
+    paths = write_report(data, "2024-12", tmp_path)
+    wb = load_workbook(paths[0])
+    assert wb.sheetnames == ["整改台账", "抽查核实", "投诉线索", "区县指标"]
+    assert [c.value for c in wb["整改台账"][1]][:4] == ["区县", "小区名称", "台账编号", "小区编号"]
+    for row in wb["整改台账"].iter_rows(min_row=2, values_only=True):
+        header = [c.value for c in wb["整改台账"][1]]
+        record = dict(zip(header, row, strict=True))
+        assert record["发现日期"] <= "2024-12-31"
+        if record["状态"] == "已销号":
+            assert record["销号日期"] and record["销号日期"] <= "2024-12-31"
+    later = [
+        r
+        for r in data.ledgers["rectifications"]
+        if r["found_on"] <= date(2024, 12, 31)
+        and r["closed_on"]
+        and r["closed_on"] > date(2024, 12, 31)
+    ]
+    for r in later:  # closed in 2025: still open at the end of December
+        with (tmp_path / "rectifications-2024-12.csv").open(encoding="utf-8-sig") as f:
+            (line,) = [x for x in csv.DictReader(f) if x["台账编号"] == r["id"]]
+        assert line["状态"] == "整改中"
+    with (tmp_path / "metrics-2024-12.csv").open(encoding="utf-8-sig") as f:
+        quarters = {x["季度"] for x in csv.DictReader(f)}
+    assert quarters == {"2024Q1", "2024Q2", "2024Q3"}  # the quarters over by 31 December
+    run = subprocess.run(
+        [sys.executable, "-m", "invoke", "report", "--month", "2024-13"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2 and "2024-06" in run.stderr
+
+
+def test_closing_a_complaint_needs_an_outcome(folder):
+    folder.edit("ledgers/complaints.csv", lambda rows: rows[0].update(outcome=""))
+    found = folder.validate().report.flatten()
+    assert (folder.name("ledgers/complaints.csv"), 2, "outcome", "closed-without-measure") in found
+
+
+def test_sample_shows_its_correction(sample_copy, sample_site):
+    with (sample_copy / "scenarios.csv").open(encoding="utf-8") as f:
+        (row,) = [r for r in csv.DictReader(f) if r["scenario"] == "corrected"]
+    html = page(sample_site, f"c/{row['community_id']}/index.html")
+    assert "更正说明" in html and "原公示" in html and "更正后" in html
