@@ -528,7 +528,7 @@ def _seal_and_correct(out: Path, qs, per_quarter, plans) -> list[dict]:
     folder = out / "statements" / str(q)
     write_csv(folder / "statements.csv", "statements", headers)
     write_csv(folder / "items.csv", "items", items)
-    reason = f"漏记道闸旁电梯广告收入 {extra} 元，补记后相应调整本期结余和专户余额"
+    reason = f"漏记一笔电梯广告收入 {extra} 元，补记后相应调整本期结余和专户余额"
     write_csv(
         out / "ledgers" / "corrections.csv",
         "corrections",
