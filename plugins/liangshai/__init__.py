@@ -7,6 +7,8 @@ The pipeline, one module per stage:
 As a Pelican plugin, `register()` adds the generator and the theme's filters.
 """
 
+import os
+
 DEFAULTS = {
     "LIANGSHAI_DATA": "data",
     "LIANGSHAI_STRICT": False,
@@ -30,7 +32,10 @@ DEFAULTS = {
     "LIANGSHAI_LEDGERS_SAVE_AS": "ledgers/index.html",
     "LIANGSHAI_VERIFY_URL": "verify/",
     "LIANGSHAI_VERIFY_SAVE_AS": "verify/index.html",
-    "LIANGSHAI_CACHE": ".cache",  # QR codes and posters, kept across builds
+    "LIANGSHAI_CACHE": ".cache",
+    "LIANGSHAI_WORKERS": min(
+        2, os.cpu_count() or 1
+    ),  # processes that render community pages  # QR codes and posters, kept across builds
 }
 
 

@@ -8,6 +8,7 @@ files (CSV, JSON, Atom, sitemap) are written directly. Output paths come from se
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -42,6 +43,39 @@ REGISTRY_FILES = ("communities.csv", "districts.yaml")
 
 class BuildError(Exception):
     """The site cannot be built from this data (the registry is broken, or --strict failed)."""
+
+
+def in_parallel(workers: int, items: list, work) -> None:
+    """Run `work(item)` for every item, split over forked processes.
+
+    Forking shares the validated data with the children for free (nothing is pickled); each
+    child writes its own files. The output is the same whatever the split.
+    """
+    if workers < 2 or len(items) < 100 or not hasattr(os, "fork"):
+        for item in items:
+            work(item)
+        return
+    children = []
+    for k in range(1, workers):
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 0
+            try:
+                for item in items[k::workers]:
+                    work(item)
+            except BaseException:
+                logger.exception("rendering failed in a worker")
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    try:
+        for item in items[0::workers]:
+            work(item)
+    finally:
+        failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+    if failed:
+        raise BuildError("生成页面时出错（详见上方日志）")
 
 
 class LiangshaiGenerator(Generator):
@@ -141,8 +175,11 @@ class LiangshaiGenerator(Generator):
     def generate_output(self, writer):
         data = self.data
         self._write(writer, "home", "", "home", page_name="home")
-        for view in self.views.values():
-            self.write_community(writer, view)
+        in_parallel(
+            self.settings["LIANGSHAI_WORKERS"],
+            list(self.views.values()),
+            lambda view: self.write_community(writer, view),
+        )
         for slug, district in data.districts.items():
             views = self.district_views(slug)
             self._write(

@@ -116,7 +116,7 @@ class Statement:
             (i.amount for i in self.items if i.section == section and i.amount is not None), ZERO
         )
 
-    @property
+    @cached_property
     def totals(self) -> dict[str, Decimal]:
         return {s.code: self.total(s.code) for s in FORMAT.sections}
 
