@@ -259,6 +259,20 @@ def serve(c, port=8000):
     c.run(f"{sys.executable} -m http.server {port} --directory publish")
 
 
+@task(
+    help={
+        "scales": "community counts to measure, comma-separated (default 2000,20000)",
+        "runs": "runs per measurement where cheap (median)",
+        "posters": "communities to make posters for (0: skip)",
+    }
+)
+def bench(c, scales="2000,20000", runs=3, posters=100):
+    """Measure validation, full and incremental builds, memory and posters vs plain Pelican."""
+    from liangshai.bench import run
+
+    print(run([int(s) for s in scales.split(",")], runs=runs, poster_count=posters))
+
+
 @task(help={"k": "only tests matching this expression"})
 def test(c, k=""):
     """Run the whole test suite."""

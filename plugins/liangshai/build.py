@@ -11,8 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import DEFAULTS
 from .cli import EXIT_CANNOT_RUN, EXIT_ERRORS, EXIT_OK
-from .generator import BuildError
+from .generator import BuildError, setting_path
+from .incremental import Reuse, tree_digest
 from .load import CannotRun
 from .report import render_text
 
@@ -42,6 +44,15 @@ def build_site(
     if cache is not None:
         override["LIANGSHAI_CACHE"] = str(Path(cache).resolve())
     settings = read_settings(str(settings_file), override=override)
+    for key, value in DEFAULTS.items():  # the plugin sets these too, once Pelican starts
+        settings.setdefault(key, value)
+    reuse = Reuse(setting_path(settings, "LIANGSHAI_CACHE"), target)
+    inputs = inputs_digest(settings, settings_file)
+    if reuse.unchanged(inputs):
+        shutil.rmtree(staging)
+        out.write(f"输入没有变化，网站无需重新生成：{target}\n")
+        return EXIT_OK
+    settings["LIANGSHAI_REUSE"] = reuse
     try:
         Pelican(settings).run()
     except CannotRun as exc:
@@ -60,8 +71,29 @@ def build_site(
     if result.report.problems:
         out.write(render_text(result))
     swap_in(staging, target)
-    out.write(f"网站已生成：{target}\n")
+    reuse.save(inputs)
+    reused = f"（{reuse.reused} 个单元未变化，直接沿用）" if reuse.reused else ""
+    out.write(f"网站已生成：{target}{reused}\n")
     return EXIT_OK
+
+
+def inputs_digest(settings: dict, settings_file) -> str:
+    """Everything a build reads: data, content, theme, code, settings and cached posters."""
+    import pelican
+
+    h = tree_digest(
+        [
+            setting_path(settings, "LIANGSHAI_DATA"),
+            Path(settings["PATH"]),
+            Path(settings["THEME"]),
+            Path(__file__).parent,
+            Path(settings_file),
+        ]
+    )
+    posters = setting_path(settings, "LIANGSHAI_CACHE") / "posters"
+    names = sorted(p.name for p in posters.glob("*.pdf")) if posters.is_dir() else []
+    h.update(repr((settings["LIANGSHAI_STRICT"], names, pelican.__version__)).encode())
+    return h.hexdigest()
 
 
 def swap_in(staging: Path, target: Path) -> None:

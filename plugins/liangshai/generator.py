@@ -19,6 +19,7 @@ from pelican.generators import Generator
 from . import charts, opendata
 from .docs import data_dictionary
 from .excel import write_csv_templates, write_template
+from .incremental import code_digest, unit_key
 from .metrics import CITY, DEFINITIONS, compute
 from .posters import SIZE_NAMES, Posters, link
 from .schema import FORMAT
@@ -43,6 +44,16 @@ REGISTRY_FILES = ("communities.csv", "districts.yaml")
 
 class BuildError(Exception):
     """The site cannot be built from this data (the registry is broken, or --strict failed)."""
+
+
+def setting_path(settings: dict, name: str) -> Path:
+    """A path setting, relative to the folder of the settings file (where `content/` is)."""
+    path = Path(settings[name])
+    return path if path.is_absolute() else Path(settings["PATH"]).parent / path
+
+
+# Settings that shape the pages (paths of inputs and outputs do not).
+KEY_SETTINGS = ("SITENAME", "SITEURL", "RELATIVE_URLS", "THEME_STATIC_DIR", "INDEX_URL")
 
 
 def in_parallel(workers: int, items: list, work) -> None:
@@ -81,10 +92,7 @@ def in_parallel(workers: int, items: list, work) -> None:
 class LiangshaiGenerator(Generator):
     def generate_context(self):
         s = self.settings
-        root = Path(s["LIANGSHAI_DATA"])
-        if not root.is_absolute():
-            root = Path(s["PATH"]).parent / root
-        data = validate_folder(root, strict=s["LIANGSHAI_STRICT"])
+        data = validate_folder(setting_path(s, "LIANGSHAI_DATA"), strict=s["LIANGSHAI_STRICT"])
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
         # A site without a sound registry, or one that would quietly publish changed sealed
         # figures, is not built at all; other errors show as 数据有误 on their pages.
@@ -121,8 +129,7 @@ class LiangshaiGenerator(Generator):
         )
 
     def cache_folder(self) -> Path:
-        cache = Path(self.settings["LIANGSHAI_CACHE"])
-        return cache if cache.is_absolute() else Path(self.settings["PATH"]).parent / cache
+        return setting_path(self.settings, "LIANGSHAI_CACHE")
 
     # ------------------------------------------------------------------ helpers for templates
 
@@ -174,10 +181,23 @@ class LiangshaiGenerator(Generator):
 
     def generate_output(self, writer):
         data = self.data
+        settings = {
+            k: v
+            for k, v in sorted(self.settings.items())
+            if k in KEY_SETTINGS
+            or (k.startswith("LIANGSHAI_") and k.endswith("URL"))
+            or (k.endswith("_SAVE_AS")
+            and k.startswith("LIANGSHAI_"))
+        }
+        self.global_key = unit_key(
+            code_digest(Path(self.theme)), settings, data.settings, data.as_of
+        )
+        self._unit_keys: dict[str, tuple[str, list[str]]] = {}
         self._write(writer, "home", "", "home", page_name="home")
+        todo = [view for view in self.views.values() if not self.reused("community", view)]
         in_parallel(
             self.settings["LIANGSHAI_WORKERS"],
-            list(self.views.values()),
+            todo,
             lambda view: self.write_community(writer, view),
         )
         for slug, district in data.districts.items():
@@ -198,6 +218,8 @@ class LiangshaiGenerator(Generator):
         )
         self._write(writer, "companies", "", "companies", page_name="companies")
         for code, company in self.companies.items():
+            if self.reused("company", company):
+                continue
             self._write(
                 writer,
                 "company",
@@ -222,6 +244,40 @@ class LiangshaiGenerator(Generator):
         for (slug, size), path in self.poster_files.items():
             link(path, out / self.district_poster_url(slug, size))
         self._write(writer, "posters", "", "posters", SIZE_NAMES=SIZE_NAMES, page_name="posters")
+
+    # ------------------------------------------------------------------ incremental builds
+
+    def unit(self, kind: str, item) -> tuple[str, list[str]]:
+        """The content key of a community or company unit, and the files it consists of."""
+        if kind == "community":
+            view = item
+            c = view.community
+            if c.id in self._unit_keys:
+                return self._unit_keys[c.id]
+            base = self.url("community", c.id)
+            files = [self.save_as("community", c.id), f"{base}{c.id}.csv", f"{base}{c.id}.json"]
+            files += [f"{base}feed.xml"] if view.with_figures else []
+            files += [self.save_as("community", old) for old in c.former_ids]
+            posters = [self.poster_url(c.id, size) for size in SIZE_NAMES]
+            key = unit_key(self.global_key, view, posters)
+            self._unit_keys[c.id] = key, files
+        else:
+            members = [self.unit("community", v)[0] for v in item.views]
+            key = unit_key(self.global_key, item.code, item.name, members, item.ledgers)
+            files = [self.save_as("company", item.code)]
+        return key, files
+
+    def reused(self, kind: str, item) -> bool:
+        """Record the unit for the next build; link its files if they are unchanged."""
+        reuse = self.settings.get("LIANGSHAI_REUSE")
+        if reuse is None:
+            return False
+        key, files = self.unit(kind, item)
+        reuse.record(key, files)
+        return reuse.link(key, self.output_path)
+
+    def save_as(self, kind: str, key: str = "") -> str:
+        return self.settings[f"LIANGSHAI_{kind.upper()}_SAVE_AS"].format(key=key)
 
     def write_community(self, writer, view):
         c = view.community

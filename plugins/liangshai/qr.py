@@ -9,6 +9,7 @@ zone and error correction Q (25 % of the code may be dirty or torn and it still 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import qrcode
@@ -56,7 +57,7 @@ class QRCache:
             return path.read_text(encoding="utf-8")
         svg = qr_svg(url)
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # workers may race for the same code
         tmp.write_text(svg, encoding="utf-8")
         tmp.replace(path)
         return svg

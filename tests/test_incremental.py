@@ -1,0 +1,63 @@
+"""Incremental builds: unchanged units are reused, and the result equals a full build."""
+
+from __future__ import annotations
+
+import filecmp
+import io
+
+from conftest import ROOT, build
+from liangshai.build import build_site
+
+
+def tree(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_incremental_build_equals_full_build(folder, tmp_path):
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    before = {p: p.stat().st_ino for p in out.rglob("*.html")}
+    folder.edit(
+        "statements/2024Q2/statements.csv",
+        lambda rows: rows[1].update(note="补充说明：快递柜进场费按季度结算"),
+    )
+    log = io.StringIO()
+    assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
+    # rongyin-huayuan and its company are reused; minjiang-xincun and its company re-rendered
+    assert "2 个单元未变化" in log.getvalue()
+    fresh = tmp_path / "fresh"
+    assert build(folder.root, fresh, cache=tmp_path / "other-cache") == 0
+    assert tree(out) == tree(fresh)
+    unchanged = out / "c/rongyin-huayuan/index.html"
+    changed = out / "c/minjiang-xincun/index.html"
+    # the unchanged page is the same file (a hard link to the previous build's), not a copy
+    old = {p.relative_to(tmp_path).parts[1:]: ino for p, ino in before.items()}
+    assert unchanged.stat().st_ino == old[("c", "rongyin-huayuan", "index.html")]
+    assert changed.stat().st_ino != old[("c", "minjiang-xincun", "index.html")]
+    assert "快递柜进场费按季度结算" in changed.read_text(encoding="utf-8")
+
+
+def test_nothing_changed_nothing_built(folder, tmp_path):
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    log = io.StringIO()
+    assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
+    assert "输入没有变化" in log.getvalue()
+    folder.edit("ledgers/complaints.csv", lambda rows: rows[0].update(outcome="已公示"))
+    log = io.StringIO()
+    build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log)
+    assert "网站已生成" in log.getvalue()
+    assert "已公示" in (out / "c/minjiang-xincun/index.html").read_text(encoding="utf-8")
+
+
+def test_removed_output_is_rebuilt(folder, tmp_path):
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    (out / "c/rongyin-huayuan/index.html").unlink()
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows[1].update(note="x"))
+    assert build(folder.root, out, cache=cache) == 0
+    fresh = tmp_path / "fresh"
+    assert build(folder.root, fresh, cache=tmp_path / "other-cache") == 0
+    assert filecmp.cmp(
+        out / "c/rongyin-huayuan/index.html", fresh / "c/rongyin-huayuan/index.html", shallow=False
+    )
