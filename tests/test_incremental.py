@@ -61,3 +61,33 @@ def test_removed_output_is_rebuilt(folder, tmp_path):
     assert filecmp.cmp(
         out / "c/rongyin-huayuan/index.html", fresh / "c/rongyin-huayuan/index.html", shallow=False
     )
+
+
+def test_two_processes_make_the_same_site(sample_copy, tmp_path):
+    """The forked renderers (used from 100 changed communities up) change no byte."""
+    serial, forked = tmp_path / "serial", tmp_path / "forked"
+    assert build(sample_copy, serial, cache=tmp_path / "c1", LIANGSHAI_WORKERS=1) == 0
+    assert (
+        build(
+            sample_copy,
+            forked,
+            cache=tmp_path / "c2",
+            LIANGSHAI_WORKERS=2,
+            LIANGSHAI_PARALLEL_LEAST=1,
+        )
+        == 0
+    )
+    assert tree(serial) == tree(forked)
+
+
+def test_cached_validation_equals_fresh(sample_copy, tmp_path):
+    from liangshai.validate import validate_folder
+
+    fresh = validate_folder(sample_copy)
+    validate_folder(sample_copy, cache=tmp_path)
+    cached = validate_folder(sample_copy, cache=tmp_path)
+    assert len(list((tmp_path / "validation").glob("*.pickle"))) == 6
+    assert sorted(cached.report.flatten(), key=repr) == sorted(fresh.report.flatten(), key=repr)
+    assert {k: s.canonical() for k, s in cached.statements.items()} == {
+        k: s.canonical() for k, s in fresh.statements.items()
+    }

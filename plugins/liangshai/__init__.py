@@ -32,10 +32,9 @@ DEFAULTS = {
     "LIANGSHAI_LEDGERS_SAVE_AS": "ledgers/index.html",
     "LIANGSHAI_VERIFY_URL": "verify/",
     "LIANGSHAI_VERIFY_SAVE_AS": "verify/index.html",
-    "LIANGSHAI_CACHE": ".cache",
-    "LIANGSHAI_WORKERS": min(
-        2, os.cpu_count() or 1
-    ),  # processes that render community pages  # QR codes and posters, kept across builds
+    "LIANGSHAI_CACHE": ".cache",  # QR codes, posters and build caches, kept across builds
+    "LIANGSHAI_WORKERS": min(2, os.cpu_count() or 1),  # processes rendering community pages
+    "LIANGSHAI_PARALLEL_LEAST": 100,  # fewer changed communities than this: one process
 }
 
 

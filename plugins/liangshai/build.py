@@ -26,6 +26,7 @@ def build_site(
     strict: bool = False,
     out=None,
     cache: str | Path | None = None,
+    **settings_override,
 ) -> int:
     from pelican import Pelican
     from pelican.settings import read_settings
@@ -43,6 +44,7 @@ def build_site(
         override["LIANGSHAI_DATA"] = str(Path(data).resolve())
     if cache is not None:
         override["LIANGSHAI_CACHE"] = str(Path(cache).resolve())
+    override.update(settings_override)
     settings = read_settings(str(settings_file), override=override)
     for key, value in DEFAULTS.items():  # the plugin sets these too, once Pelican starts
         settings.setdefault(key, value)
@@ -70,8 +72,13 @@ def build_site(
     result = settings["LIANGSHAI_RESULT"]
     if result.report.problems:
         out.write(render_text(result))
-    swap_in(staging, target)
-    reuse.save(inputs)
+    if reuse.incremental:
+        files = reuse.commit(staging)
+        shutil.rmtree(staging)
+    else:
+        files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+        swap_in(staging, target)
+    reuse.save(inputs, files)
     reused = f"（{reuse.reused} 个单元未变化，直接沿用）" if reuse.reused else ""
     out.write(f"网站已生成：{target}{reused}\n")
     return EXIT_OK

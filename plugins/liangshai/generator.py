@@ -7,8 +7,10 @@ files (CSV, JSON, Atom, sitemap) are written directly. Output paths come from se
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import pickle
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -26,10 +28,10 @@ from .schema import FORMAT
 from .status import Status
 from .validate import validate_folder
 from .views import (
+    LedgerIndex,
     all_views,
     company_views,
     district_list,
-    ledger_view,
     search_entries,
     verification_index,
 )
@@ -56,43 +58,54 @@ def setting_path(settings: dict, name: str) -> Path:
 KEY_SETTINGS = ("SITENAME", "SITEURL", "RELATIVE_URLS", "THEME_STATIC_DIR", "INDEX_URL")
 
 
-def in_parallel(workers: int, items: list, work) -> None:
-    """Run `work(item)` for every item, split over forked processes.
+def in_parallel(workers: int, items: list, work, scratch: Path, least: int = 100) -> list:
+    """Run `work(item)` for every item, split over forked processes; the results, in order.
 
-    Forking shares the validated data with the children for free (nothing is pickled); each
-    child writes its own files. The output is the same whatever the split.
+    Forking shares the validated data with the children for free (nothing is pickled on the
+    way in); each child writes its own files and hands its results back through a pickle in
+    `scratch`. The output is the same whatever the split.
     """
-    if workers < 2 or len(items) < 100 or not hasattr(os, "fork"):
-        for item in items:
-            work(item)
-        return
-    children = []
+    if workers < 2 or len(items) < least or not hasattr(os, "fork"):
+        return [work(item) for item in items]
+    scratch.mkdir(parents=True, exist_ok=True)
+    children = {}
     for k in range(1, workers):
+        path = scratch / f"worker-{os.getpid()}-{k}.pickle"
         pid = os.fork()
         if pid == 0:  # child
             code = 0
             try:
-                for item in items[k::workers]:
-                    work(item)
+                path.write_bytes(pickle.dumps([work(item) for item in items[k::workers]]))
             except BaseException:
                 logger.exception("rendering failed in a worker")
                 code = 1
             finally:
                 os._exit(code)
-        children.append(pid)
+        children[k] = (pid, path)
+    shares = {}
     try:
-        for item in items[0::workers]:
-            work(item)
+        shares[0] = [work(item) for item in items[0::workers]]
     finally:
-        failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+        failed = [k for k, (pid, _) in children.items() if os.waitpid(pid, 0)[1] != 0]
     if failed:
         raise BuildError("生成页面时出错（详见上方日志）")
+    for k, (_, path) in children.items():
+        shares[k] = pickle.loads(path.read_bytes())
+        path.unlink()
+    results = [None] * len(items)
+    for k, share in shares.items():
+        results[k::workers] = share
+    return results
 
 
 class LiangshaiGenerator(Generator):
     def generate_context(self):
         s = self.settings
-        data = validate_folder(setting_path(s, "LIANGSHAI_DATA"), strict=s["LIANGSHAI_STRICT"])
+        data = validate_folder(
+            setting_path(s, "LIANGSHAI_DATA"),
+            strict=s["LIANGSHAI_STRICT"],
+            cache=setting_path(s, "LIANGSHAI_CACHE"),
+        )
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
         # A site without a sound registry, or one that would quietly publish changed sealed
         # figures, is not built at all; other errors show as 数据有误 on their pages.
@@ -108,8 +121,15 @@ class LiangshaiGenerator(Generator):
                 + (f"：{named}" if named else "（运行 invoke validate 查看详情）")
             )
         self.data, self.metrics = data, compute(data)
-        self.views = all_views(data, self.metrics)
-        self.companies = company_views(data, self.views)
+        self.ledgers = LedgerIndex(data)
+        self.by_community: dict[str, list] = {}  # every statement, active quarter or not
+        for (cid, _), statement in sorted(data.statements.items()):
+            self.by_community.setdefault(cid, []).append(statement)
+        self.views = all_views(data, self.metrics, self.ledgers)
+        self.companies = company_views(self.views, self.ledgers)
+        # The validated data lives until the end of the build: keep the cyclic collector
+        # from walking those millions of objects again at every collection.
+        gc.freeze()
         self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
         self.poster_jobs, self.poster_files = self.posters.available()
         site = data.settings
@@ -186,20 +206,14 @@ class LiangshaiGenerator(Generator):
             for k, v in sorted(self.settings.items())
             if k in KEY_SETTINGS
             or (k.startswith("LIANGSHAI_") and k.endswith("URL"))
-            or (k.endswith("_SAVE_AS")
-            and k.startswith("LIANGSHAI_"))
+            or (k.endswith("_SAVE_AS") and k.startswith("LIANGSHAI_"))
         }
         self.global_key = unit_key(
             code_digest(Path(self.theme)), settings, data.settings, data.as_of
         )
         self._unit_keys: dict[str, tuple[str, list[str]]] = {}
         self._write(writer, "home", "", "home", page_name="home")
-        todo = [view for view in self.views.values() if not self.reused("community", view)]
-        in_parallel(
-            self.settings["LIANGSHAI_WORKERS"],
-            todo,
-            lambda view: self.write_community(writer, view),
-        )
+        self.write_communities(writer)
         for slug, district in data.districts.items():
             views = self.district_views(slug)
             self._write(
@@ -209,12 +223,12 @@ class LiangshaiGenerator(Generator):
                 "district",
                 district=district,
                 listed=district_list(views),
-                ledgers=ledger_view(data, {v.community.id for v in views}),
+                ledgers=self.ledgers.view({v.community.id for v in views}),
                 page_name="district",
             )
         self._write(writer, "methods", "", "methods", page_name="methods")
         self._write(
-            writer, "ledgers", "", "ledgers", ledgers=ledger_view(data), page_name="ledgers"
+            writer, "ledgers", "", "ledgers", ledgers=self.ledgers.view(), page_name="ledgers"
         )
         self._write(writer, "companies", "", "companies", page_name="companies")
         for code, company in self.companies.items():
@@ -259,7 +273,8 @@ class LiangshaiGenerator(Generator):
             files += [f"{base}feed.xml"] if view.with_figures else []
             files += [self.save_as("community", old) for old in c.former_ids]
             posters = [self.poster_url(c.id, size) for size in SIZE_NAMES]
-            key = unit_key(self.global_key, view, posters)
+            statements = [(s.fingerprint, s.problems) for s in self.by_community.get(c.id, [])]
+            key = unit_key(self.global_key, view.digest(), statements, posters)
             self._unit_keys[c.id] = key, files
         else:
             members = [self.unit("community", v)[0] for v in item.views]
@@ -274,7 +289,41 @@ class LiangshaiGenerator(Generator):
             return False
         key, files = self.unit(kind, item)
         reuse.record(key, files)
-        return reuse.link(key, self.output_path)
+        return reuse.keep(key)
+
+    def write_communities(self, writer) -> None:
+        """Render the communities whose unit changed (on both cores), keep the rest; collect
+        every community's open-data fragment, from the cache for the units kept."""
+        path = self.cache_folder() / "opendata-fragments.pickle"
+        try:
+            old = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError):
+            old = {}
+        self.fragments, todo = {}, []
+        for cid, view in self.views.items():
+            key = self.unit("community", view)[0]
+            if not self.reused("community", view):
+                todo.append(view)
+            else:
+                self.fragments[cid] = old.get(key) or self.fragment(view)
+        done = in_parallel(
+            self.settings["LIANGSHAI_WORKERS"],
+            todo,
+            lambda view: self.write_community(writer, view),
+            path.parent,
+            self.settings["LIANGSHAI_PARALLEL_LEAST"],
+        )
+        self.fragments.update(zip((v.community.id for v in todo), done, strict=True))
+        by_key = {
+            self.unit("community", v)[0]: self.fragments[cid] for cid, v in self.views.items()
+        }
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(by_key, protocol=5))
+        tmp.replace(path)
+
+    def fragment(self, view) -> opendata.Fragment:
+        statements = self.by_community.get(view.community.id, [])
+        return opendata.Fragment.of(opendata.entries(self.data, self.metrics, statements))
 
     def save_as(self, kind: str, key: str = "") -> str:
         return self.settings[f"LIANGSHAI_{kind.upper()}_SAVE_AS"].format(key=key)
@@ -292,16 +341,18 @@ class LiangshaiGenerator(Generator):
             page_name="community",
         )
         base = self.url("community", c.id)
-        statements = [qv.statement for qv in view.quarters if qv.statement is not None]
-        es = opendata.entries(self.data, self.metrics, statements)
-        self._file(f"{base}{c.id}.csv", opendata.items_csv(es))
+        fragment = self.fragment(view)
+        self._file(f"{base}{c.id}.csv", opendata.items_csv([fragment]))
         facts = opendata.community_facts(self.data, c)
-        self._file(f"{base}{c.id}.json", opendata.statements_json(self.data, es, community=facts))
+        self._file(
+            f"{base}{c.id}.json", opendata.statements_json(self.data, [fragment], community=facts)
+        )
         feed = self.community_feed(view)
         if feed:
             self._file(f"{base}feed.xml", feed)
         for old in c.former_ids:
             self._write(writer, "community", old, "redirect", target=c, page_name="redirect")
+        return fragment
 
     def community_feed(self, view) -> str | None:
         """Atom feed of a community: one entry per published statement (and correction)."""
@@ -351,11 +402,11 @@ class LiangshaiGenerator(Generator):
         return feed.writeString("utf-8")
 
     def write_open_data(self, writer):
-        es = opendata.entries(self.data, self.metrics, self.data.statements.values())
+        fragments = [self.fragments[cid] for cid in sorted(self.fragments)]
         exports = {
-            "statements.csv": opendata.statements_csv(es),
-            "items.csv": opendata.items_csv(es),
-            "statements.json": opendata.statements_json(self.data, es),
+            "statements.csv": opendata.statements_csv(fragments),
+            "items.csv": opendata.items_csv(fragments),
+            "statements.json": opendata.statements_json(self.data, fragments),
         }
         base = self.url("data")
         for name, text in exports.items():

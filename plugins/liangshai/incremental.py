@@ -3,9 +3,11 @@
 Every community (its page, downloads, feed and redirects) and every company page is a *unit*
 whose key is the SHA-256 of everything it is made from: its view model (community, statements,
 statuses, flags, ledger rows, district), the theme, the plugin's code and the settings. A unit
-whose key is unchanged since the last build is not rendered again: its files are hard-linked
-from the previous output (a link costs microseconds, creating a file here half a millisecond).
-City-wide pages and data files depend on everything and are always rendered.
+whose key is unchanged since the last build is not rendered again: its files stay where they
+are in the output. What is rendered goes to a staging folder first and is moved into the
+output only when the whole build has succeeded, so a failed build changes nothing; files the
+new build no longer makes are then removed. City-wide pages and data files depend on
+everything and are always rendered.
 
 When no input changed at all (data, content, theme, code, settings, posters), the build is
 skipped: the output would be byte-identical.
@@ -71,28 +73,52 @@ class Reuse:
     def record(self, key: str, files: list[str]) -> None:
         self.units[key] = files
 
-    def link(self, key: str, output: Path) -> bool:
-        """Hard-link a unit's files from the previous output; False if it must be rendered."""
+    @property
+    def incremental(self) -> bool:
+        """Whether this build updates the previous output instead of replacing it."""
+        return bool(self.old)
+
+    def keep(self, key: str) -> bool:
+        """True if the unit is unchanged and its files are still in the output."""
         files = self.old.get("units", {}).get(key)
         if files is None or files != self.units.get(key):
             return False
-        sources = [self.previous / f for f in files]
-        if not all(p.is_file() for p in sources):
+        if not all((self.previous / f).is_file() for f in files):
             return False
-        for rel, src in zip(files, sources, strict=True):
-            dest = Path(output) / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.link(src, dest)
         self.reused += 1
         return True
 
-    def save(self, inputs: str) -> None:
+    def commit(self, staging: Path) -> list[str]:
+        """Move what was rendered into the output and remove what is no longer made.
+        Returns every file of the new output."""
+        rendered = sorted(
+            str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() or p.is_symlink()
+        )
+        kept = {
+            f
+            for key, files in self.units.items()
+            if key in self.old.get("units", {})
+            for f in files
+            if (self.previous / f).is_file()
+        }
+        made = set(rendered) | kept
+        for rel in rendered:
+            dest = self.previous / rel
+            if not dest.parent.is_dir():
+                dest.parent.mkdir(parents=True)
+            os.replace(staging / rel, dest)
+        for rel in set(self.old.get("files", [])) - made:
+            (self.previous / rel).unlink(missing_ok=True)
+        return sorted(made)
+
+    def save(self, inputs: str, files: list[str]) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)
         doc = {
             "version": VERSION,
             "output": str(self.previous),
             "inputs": inputs,
             "units": self.units,
+            "files": files,
         }
         tmp = self.file.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")

@@ -61,7 +61,7 @@ class Inputs:
     settings: dict
     districts: list[Record] = field(default_factory=list)
     communities: list[Record] = field(default_factory=list)
-    drafts: list[Draft] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)  # quarter folders, read by validate
     ledgers: dict[str, list[Record]] = field(default_factory=dict)
     seals: list = field(default_factory=list)  # seal.Seal
 
@@ -457,8 +457,7 @@ def load_inputs(root: Path, report: Report) -> Inputs:
         inputs.communities = read_csv(root / "communities.csv", table, root, report)
     statements = root / "statements"
     if statements.is_dir():
-        for folder in sorted(p for p in statements.iterdir() if p.is_dir()):
-            inputs.drafts += read_statement_folder(folder, root, report)
+        inputs.folders = sorted(p for p in statements.iterdir() if p.is_dir())
     for name in LEDGERS:
         path = root / "ledgers" / f"{name}.csv"
         records = read_csv(path, FORMAT.tables[name], root, report) if path.exists() else []

@@ -175,6 +175,7 @@ class Dataset:
     aliases: dict[str, str]  # former id -> current id
     report: Report
     root: Path | None = None
+    registry_key: str = ""
 
     @cached_property
     def quarters(self) -> list[Quarter]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
 from .metrics import Metrics
 from .model import Community, Dataset, Statement
@@ -53,26 +54,25 @@ def entries(data: Dataset, metrics: Metrics, statements) -> list[dict]:
     return out
 
 
-def to_csv(rows: list[dict], columns: list[str]) -> str:
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-    w.writeheader()
-    for row in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    return buf.getvalue()
-
-
 def to_json(doc) -> str:
     # Compact separators keep the C encoder (json ignores it when indenting).
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def statements_csv(es: list[dict]) -> str:
-    return to_csv(es, statement_columns())
+def _csv_rows(rows: list[dict], columns: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
+    for row in rows:
+        w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buf.getvalue()
 
 
-def items_csv(es: list[dict]) -> str:
+def _csv_head(columns: list[str]) -> str:
+    """The header line, after a BOM so that Excel reads UTF-8."""
+    return "\ufeff" + _csv_rows([dict(zip(columns, columns, strict=True))], columns)
+
+
+def _item_rows(es: list[dict]) -> list[dict]:
     items = []
     for e in es:
         for item in e.get("items", ()):
@@ -85,18 +85,40 @@ def items_csv(es: list[dict]) -> str:
                     "category_label": category.label if category else "",
                 }
             )
-    return to_csv(items, item_columns())
+    return items
 
 
-def statements_json(data: Dataset, es: list[dict], **extra) -> str:
-    return to_json(
-        {
-            "format_version": FORMAT.version,
-            "as_of": data.as_of.isoformat(),
-            **extra,
-            "statements": es,
-        }
-    )
+@dataclass(frozen=True)
+class Fragment:
+    """One community's share of the city-wide files, kept between builds."""
+
+    statements: str  # CSV rows
+    items: str  # CSV rows
+    json: str  # JSON array members, comma-separated
+
+    @classmethod
+    def of(cls, es: list[dict]) -> Fragment:
+        return cls(
+            _csv_rows(es, statement_columns()),
+            _csv_rows(_item_rows(es), item_columns()),
+            ",".join(to_json(e)[:-1] for e in es),
+        )
+
+
+def statements_csv(fragments: list[Fragment]) -> str:
+    return _csv_head(statement_columns()) + "".join(f.statements for f in fragments)
+
+
+def items_csv(fragments: list[Fragment]) -> str:
+    return _csv_head(item_columns()) + "".join(f.items for f in fragments)
+
+
+def statements_json(data: Dataset, fragments: list[Fragment], **extra) -> str:
+    """The document {as_of, format_version, …extra, statements: […]} with sorted keys, made by
+    joining fragments (the same bytes json.dumps would give for the whole)."""
+    head = to_json({"as_of": data.as_of.isoformat(), "format_version": FORMAT.version, **extra})
+    members = ",".join(f.json for f in fragments if f.json)
+    return f'{head[:-2]},"statements":[{members}]}}\n'
 
 
 def community_facts(data: Dataset, c: Community) -> dict:

@@ -79,6 +79,31 @@ class CommunityView:
     def with_figures(self) -> list[QuarterView]:
         return [qv for qv in self.quarters if qv.shown]
 
+    def digest(self) -> tuple:
+        """Everything the community's files are made from, compactly: a statement counts by
+        its fingerprint (which covers every printed figure and word) and its problems."""
+        quarters = [
+            (
+                qv.quarter,
+                qv.status,
+                qv.flags,
+                (qv.statement.fingerprint, qv.statement.problems, qv.statement.corrections)
+                if qv.statement
+                else None,
+            )
+            for qv in self.quarters
+        ]
+        return (
+            self.community,
+            self.district,
+            quarters,
+            self.rectifications,
+            self.inspections,
+            self.complaints,
+            self.hotline,
+            self.as_of,
+        )
+
     @property
     def report_mailto(self) -> str:
         """A 报告问题 e-mail to the district bureau, pre-filled with what identifies the page."""
@@ -93,7 +118,10 @@ class CommunityView:
         return f"mailto:{self.district.email}?subject={quote(subject)}&body={quote(body)}"
 
 
-def community_view(data: Dataset, metrics: Metrics, community: Community) -> CommunityView:
+def community_view(
+    data: Dataset, metrics: Metrics, community: Community, ledgers: LedgerIndex | None = None
+) -> CommunityView:
+    ledgers = ledgers or LedgerIndex(data)
     quarters = []
     for q in reversed(data.quarters):
         if not community.active_in(q):
@@ -106,43 +134,74 @@ def community_view(data: Dataset, metrics: Metrics, community: Community) -> Com
         community=community,
         district=data.districts[community.district],
         quarters=quarters,
-        rectifications=ledger_rows(data, "rectifications", community.id),
-        inspections=ledger_rows(data, "inspections", community.id),
-        complaints=ledger_rows(data, "complaints", community.id),
+        rectifications=ledgers.of("rectifications", community.id),
+        inspections=ledgers.of("inspections", community.id),
+        complaints=ledgers.of("complaints", community.id),
         hotline=str(data.settings["hotline"]),
         as_of=data.as_of,
     )
 
 
-def all_views(data: Dataset, metrics: Metrics) -> dict[str, CommunityView]:
-    return {cid: community_view(data, metrics, c) for cid, c in sorted(data.communities.items())}
+def all_views(
+    data: Dataset, metrics: Metrics, ledgers: LedgerIndex | None = None
+) -> dict[str, CommunityView]:
+    ledgers = ledgers or LedgerIndex(data)
+    return {
+        cid: community_view(data, metrics, c, ledgers)
+        for cid, c in sorted(data.communities.items())
+    }
 
 
-def ledger_rows(
-    data: Dataset, name: str, community_id: str | None = None, communities: set[str] | None = None
-) -> list[dict]:
-    """Valid ledger rows (of one community, or of a set), with `closed`, `overdue` and the
-    community's name. Open items first, overdue before the rest; then newest first."""
+LEDGERS = ("rectifications", "inspections", "complaints")
+_NEWEST = {"rectifications": "found_on", "complaints": "received_on", "inspections": "date"}
+
+
+def _order(name: str, rows: list[dict]) -> list[dict]:
+    """Open items first, overdue before the rest; then newest first."""
+    rows.sort(key=lambda r: r[_NEWEST[name]] or "", reverse=True)
+    rows.sort(key=lambda r: (r.get("closed", True), not r.get("overdue")))
+    return rows
+
+
+def ledger_rows(data: Dataset, name: str) -> list[dict]:
+    """Valid rows of a ledger, with `closed`, `overdue` and the community's name, in order."""
     rows = []
     for r in data.ledgers.get(name, []):
         if any(p.severity == "error" for p in r.problems):
             continue
-        cid = r["community_id"]
-        if (community_id is not None and cid != community_id) or (
-            communities is not None and cid not in communities
-        ):
-            continue
         row = dict(r.values)
-        c = data.communities.get(cid)
-        row["community_name"] = c.name if c else cid
+        c = data.communities.get(r["community_id"])
+        row["community_name"] = c.name if c else r["community_id"]
         row["closed"] = row.get("status") == "已销号"
         deadline = row.get("deadline")
         row["overdue"] = not row["closed"] and deadline is not None and deadline < data.as_of
         rows.append(row)
-    first = {"rectifications": "found_on", "complaints": "received_on", "inspections": "date"}
-    rows.sort(key=lambda r: r[first.get(name, "community_id")] or "", reverse=True)
-    rows.sort(key=lambda r: (r.get("closed", True), not r.get("overdue")))
-    return rows
+    return _order(name, rows)
+
+
+class LedgerIndex:
+    """The ledgers read once and grouped by community, for pages of any grouping."""
+
+    def __init__(self, data: Dataset):
+        self.rows = {name: ledger_rows(data, name) for name in LEDGERS}
+        self.by_community: dict[str, dict[str, list[dict]]] = {name: {} for name in LEDGERS}
+        for name, rows in self.rows.items():
+            for r in rows:
+                self.by_community[name].setdefault(r["community_id"], []).append(r)
+
+    def of(self, name: str, community_id: str) -> list[dict]:
+        return self.by_community[name].get(community_id, [])
+
+    def view(self, communities=None) -> LedgerView:
+        """The ledgers of these communities (all of them when None)."""
+        if communities is None:
+            return LedgerView(*(self.rows[name] for name in LEDGERS))
+        return LedgerView(
+            *(
+                _order(name, [r for cid in sorted(communities) for r in self.of(name, cid)])
+                for name in LEDGERS
+            )
+        )
 
 
 @dataclass
@@ -167,15 +226,6 @@ class LedgerView:
         return sum(r.get("credit_deduction") or 0 for r in self.rectifications)
 
 
-def ledger_view(data: Dataset, communities: set[str] | None = None) -> LedgerView:
-    return LedgerView(
-        *(
-            ledger_rows(data, name, communities=communities)
-            for name in ("rectifications", "inspections", "complaints")
-        )
-    )
-
-
 @dataclass
 class CompanyView:
     code: str
@@ -184,7 +234,7 @@ class CompanyView:
     ledgers: LedgerView
 
 
-def company_views(data: Dataset, views: dict[str, CommunityView]) -> dict[str, CompanyView]:
+def company_views(views: dict[str, CommunityView], ledgers: LedgerIndex) -> dict[str, CompanyView]:
     """Property companies by unified social credit code, with their communities."""
     groups: dict[str, list[CommunityView]] = {}
     for view in views.values():
@@ -195,7 +245,7 @@ def company_views(data: Dataset, views: dict[str, CommunityView]) -> dict[str, C
             code,
             members[0].community.company or code,
             members,
-            ledger_view(data, {v.community.id for v in members}),
+            ledgers.view({v.community.id for v in members}),
         )
         for code, members in sorted(groups.items())
     }
