@@ -368,36 +368,37 @@ class LiangshaiGenerator(Generator):
             language="zh-CN",
             feed_url=f"{link}feed.xml",
         )
-        for qv in reversed(shown):
-            s = qv.statement
-            stamp = datetime.combine(s.published_on, time(9), CHINA)
-            totals = s.totals
+
+        def add(title, anchor, day, hour, description):
+            stamp = datetime.combine(day, time(hour), CHINA)
             feed.add_item(
-                title=f"{qv.quarter.label}公示表（{qv.status.label}）",
+                title=title,
                 link=f"{link}#q-{qv.quarter}",
-                unique_id=f"{link}#q-{qv.quarter}-{s.fingerprint}",
+                unique_id=f"{link}#{anchor}",
                 pubdate=stamp,
                 updateddate=stamp,
-                description=(
-                    f"收入 {totals['income']:,.2f} 元，经营成本 {totals['cost']:,.2f} 元，"
-                    f"使用分配 {totals['use']:,.2f} 元，本期结余 "
-                    f"{s.closing_balance:,.2f} 元。核验码 {s.verification_code}"
-                ),
+                description=description,
             )
+
         for qv in reversed(shown):
-            for correction in qv.statement.corrections:
-                stamp = datetime.combine(correction.corrected_on, time(10), CHINA)
-                changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in correction.changes)
-                feed.add_item(
-                    title=f"更正：{qv.quarter.label}公示表",
-                    link=f"{link}#q-{qv.quarter}",
-                    unique_id=f"{link}#fix-{qv.quarter}-{correction.new_code}",
-                    pubdate=stamp,
-                    updateddate=stamp,
-                    description=(
-                        f"{correction.reason}。{changes}。核验码由 {correction.old_code} "
-                        f"改为 {correction.new_code}。"
-                    ),
+            s, totals = qv.statement, qv.statement.totals
+            add(
+                f"{qv.quarter.label}公示表（{qv.status.label}）",
+                f"q-{qv.quarter}-{s.fingerprint}",
+                s.published_on,
+                9,
+                f"收入 {totals['income']:,.2f} 元，经营成本 {totals['cost']:,.2f} 元，"
+                f"使用分配 {totals['use']:,.2f} 元，本期结余 {s.closing_balance:,.2f} 元。"
+                f"核验码 {s.verification_code}",
+            )
+            for fix in s.corrections:
+                changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in fix.changes)
+                add(
+                    f"更正：{qv.quarter.label}公示表",
+                    f"fix-{qv.quarter}-{fix.new_code}",
+                    fix.corrected_on,
+                    10,
+                    f"{fix.reason}。{changes}。核验码由 {fix.old_code} 改为 {fix.new_code}。",
                 )
         return feed.writeString("utf-8")
 

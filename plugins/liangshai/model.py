@@ -121,11 +121,8 @@ class Statement:
         return {s.code: self.total(s.code) for s in FORMAT.sections}
 
     def canonical(self) -> dict:
-        """The statement as plain JSON-ready data: the input of its fingerprint (a copy)."""
-        return dict(self._canonical)
-
-    @cached_property
-    def _canonical(self) -> dict:
+        """The statement as plain JSON-ready data: the input of its fingerprint. Built anew
+        on each call (keeping it for 160,000 statements would cost hundreds of MB)."""
         items = sorted(
             (i.canonical() for i in self.items),
             key=lambda d: (SECTION_ORDER.get(d["section"], 99), *(d[k] or "" for k in ITEM_ORDER)),
@@ -144,15 +141,11 @@ class Statement:
         }
 
     @cached_property
-    def canonical_json(self) -> str:
-        return canonical_json(self._canonical)
-
-    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON: changes whenever any published figure changes.
 
         Cached: read it only once validation has finished with the statement."""
-        return fingerprint_of(self._canonical)
+        return fingerprint_of(self.canonical())
 
     @property
     def verification_code(self) -> str:

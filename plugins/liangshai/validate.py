@@ -278,26 +278,17 @@ def place(data: Dataset, s: Statement) -> None:
         data.rejected.append(s)
     elif key in data.statements:
         first = data.statements[key]
-        s.problems.append(
-            data.report.add(
-                "duplicate-statement",
-                file=s.file,
-                row=s.row,
-                community_id=s.community_id,
-                quarter=str(s.quarter),
-                details={"other": _where(first)},
+        for one, other in ((s, first), (first, s)):  # both are suspect: say so on each
+            one.problems.append(
+                data.report.add(
+                    "duplicate-statement",
+                    file=one.file,
+                    row=one.row,
+                    community_id=s.community_id,
+                    quarter=str(s.quarter),
+                    details={"other": _where(other)},
+                )
             )
-        )
-        first.problems.append(
-            data.report.add(
-                "duplicate-statement",
-                file=first.file,
-                row=first.row,
-                community_id=s.community_id,
-                quarter=str(s.quarter),
-                details={"other": _where(s)},
-            )
-        )
         data.rejected.append(s)
     else:
         data.statements[key] = s
