@@ -191,13 +191,15 @@ class LiangshaiGenerator(Generator):
         )
         return save_as
 
-    def _file(self, name: str, text: str | bytes) -> None:
+    def _file(self, name: str, text) -> None:
+        """Write a data file: text, or an iterable of text pieces (streamed to disk)."""
         path = Path(self.output_path) / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="utf-8")
+        with path.open("w", encoding="utf-8", newline="") as f:
+            if isinstance(text, str):
+                f.write(text)
+            else:
+                f.writelines(text)
 
     def generate_output(self, writer):
         data = self.data
@@ -318,7 +320,8 @@ class LiangshaiGenerator(Generator):
             self.unit("community", v)[0]: self.fragments[cid] for cid, v in self.views.items()
         }
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(by_key, protocol=5))
+        with tmp.open("wb") as f:
+            pickle.dump(by_key, f, protocol=5)
         tmp.replace(path)
 
     def fragment(self, view) -> opendata.Fragment:
@@ -410,8 +413,8 @@ class LiangshaiGenerator(Generator):
             "statements.json": opendata.statements_json(self.data, fragments),
         }
         base = self.url("data")
-        for name, text in exports.items():
-            self._file(base + name, text)
+        for name, pieces in exports.items():
+            self._file(base + name, pieces)
         templates = Path(self.output_path) / base / "templates"
         write_template(templates / "statement-template.xlsx")
         write_csv_templates(templates)

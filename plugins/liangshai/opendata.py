@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .metrics import Metrics
@@ -105,20 +106,29 @@ class Fragment:
         )
 
 
-def statements_csv(fragments: list[Fragment]) -> str:
-    return _csv_head(statement_columns()) + "".join(f.statements for f in fragments)
+# The files are made as a stream of pieces, so that a city's files (hundreds of MB at province
+# scale) are never held in memory whole.
 
 
-def items_csv(fragments: list[Fragment]) -> str:
-    return _csv_head(item_columns()) + "".join(f.items for f in fragments)
+def statements_csv(fragments: list[Fragment]) -> Iterator[str]:
+    yield _csv_head(statement_columns())
+    yield from (f.statements for f in fragments)
 
 
-def statements_json(data: Dataset, fragments: list[Fragment], **extra) -> str:
+def items_csv(fragments: list[Fragment]) -> Iterator[str]:
+    yield _csv_head(item_columns())
+    yield from (f.items for f in fragments)
+
+
+def statements_json(data: Dataset, fragments: list[Fragment], **extra) -> Iterator[str]:
     """The document {as_of, format_version, …extra, statements: […]} with sorted keys, made by
     joining fragments (the same bytes json.dumps would give for the whole)."""
     head = to_json({"as_of": data.as_of.isoformat(), "format_version": FORMAT.version, **extra})
-    members = ",".join(f.json for f in fragments if f.json)
-    return f'{head[:-2]},"statements":[{members}]}}\n'
+    yield f'{head[:-2]},"statements":['
+    members = (f.json for f in fragments if f.json)
+    for k, member in enumerate(members):
+        yield ("," if k else "") + member
+    yield "]}\n"
 
 
 def community_facts(data: Dataset, c: Community) -> dict:

@@ -340,7 +340,8 @@ def folder_statements(data: Dataset, folder: Path, cache: Path | None) -> list[S
             s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps((statements, data.report.problems[start:]), protocol=5))
+        with tmp.open("wb") as f:
+            pickle.dump((statements, data.report.problems[start:]), f, protocol=5)
         tmp.replace(path)
     return statements
 
