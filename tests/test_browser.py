@@ -136,13 +136,16 @@ def test_tables_sort_and_filter(browser, server):
     page.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/c/{cid}/", "/d/gulou/", "/column/", "/methods/", "/data/"])
+@pytest.mark.parametrize("path", ["/", "/c/{cid}/", "/d/gulou/", "/column/", "/methods/",
+                                  "/data/", "/ledgers/", "/company/", "/company/{company}/",
+                                  "/verify/", "/posters/", "/guide/"])
 def test_accessibility(browser, server, sample_site, path):
     from axe_playwright_python.sync_playwright import Axe
 
     cid = next(p.name for p in sorted((sample_site / "c").iterdir()) if (p / "feed.xml").exists())
+    company = next(p.name for p in sorted((sample_site / "company").iterdir()) if p.is_dir())
     page = browser.new_page(viewport=PHONE)
-    page.goto(server + path.format(cid=cid))
+    page.goto(server + path.format(cid=cid, company=company))
     results = Axe().run(page)
     bad = [
         (v["id"], v["impact"], len(v["nodes"]))

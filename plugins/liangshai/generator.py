@@ -75,7 +75,9 @@ def in_parallel(workers: int, items: list, work, scratch: Path, least: int = 100
         if pid == 0:  # child
             code = 0
             try:
-                path.write_bytes(pickle.dumps([work(item) for item in items[k::workers]]))
+                results = [work(item) for item in items[k::workers]]
+                with path.open("wb") as f:
+                    pickle.dump(results, f, protocol=5)
             except BaseException:
                 logger.exception("rendering failed in a worker")
                 code = 1
