@@ -136,9 +136,23 @@ def test_tables_sort_and_filter(browser, server):
     page.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/c/{cid}/", "/d/gulou/", "/column/", "/methods/",
-                                  "/data/", "/ledgers/", "/company/", "/company/{company}/",
-                                  "/verify/", "/posters/", "/guide/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/c/{cid}/",
+        "/d/gulou/",
+        "/column/",
+        "/methods/",
+        "/data/",
+        "/ledgers/",
+        "/company/",
+        "/company/{company}/",
+        "/verify/",
+        "/posters/",
+        "/guide/",
+    ],
+)
 def test_accessibility(browser, server, sample_site, path):
     from axe_playwright_python.sync_playwright import Axe
 

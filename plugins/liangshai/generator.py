@@ -58,15 +58,18 @@ def setting_path(settings: dict, name: str) -> Path:
 KEY_SETTINGS = ("SITENAME", "SITEURL", "RELATIVE_URLS", "THEME_STATIC_DIR", "INDEX_URL")
 
 
-def in_parallel(workers: int, items: list, work, scratch: Path, least: int = 100) -> list:
-    """Run `work(item)` for every item, split over forked processes; the results, in order.
+def in_parallel(workers: int, items: list, work, collect, scratch: Path, least: int = 100):
+    """Run `work(item)` for every item, split over forked processes, and `collect(result)` of
+    each in this process (in no particular order).
 
     Forking shares the validated data with the children for free (nothing is pickled on the
-    way in); each child writes its own files and hands its results back through a pickle in
-    `scratch`. The output is the same whatever the split.
+    way in); each child writes its own files and streams its results back through a file in
+    `scratch`, one pickle per item, so no share of them is ever held in memory whole.
     """
     if workers < 2 or len(items) < least or not hasattr(os, "fork"):
-        return [work(item) for item in items]
+        for item in items:
+            collect(work(item))
+        return
     scratch.mkdir(parents=True, exist_ok=True)
     children = {}
     for k in range(1, workers):
@@ -75,29 +78,30 @@ def in_parallel(workers: int, items: list, work, scratch: Path, least: int = 100
         if pid == 0:  # child
             code = 0
             try:
-                results = [work(item) for item in items[k::workers]]
                 with path.open("wb") as f:
-                    pickle.dump(results, f, protocol=5)
+                    for item in items[k::workers]:
+                        pickle.dump(work(item), f, protocol=5)
             except BaseException:
                 logger.exception("rendering failed in a worker")
                 code = 1
             finally:
                 os._exit(code)
-        children[k] = (pid, path)
-    shares = {}
+        children[pid] = path
     try:
-        shares[0] = [work(item) for item in items[0::workers]]
+        for item in items[0::workers]:
+            collect(work(item))
     finally:
-        failed = [k for k, (pid, _) in children.items() if os.waitpid(pid, 0)[1] != 0]
+        failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
     if failed:
         raise BuildError("生成页面时出错（详见上方日志）")
-    for k, (_, path) in children.items():
-        shares[k] = pickle.loads(path.read_bytes())
+    for path in children.values():
+        with path.open("rb") as f:
+            while True:
+                try:
+                    collect(pickle.load(f))
+                except EOFError:
+                    break
         path.unlink()
-    results = [None] * len(items)
-    for k, share in shares.items():
-        results[k::workers] = share
-    return results
 
 
 class LiangshaiGenerator(Generator):
@@ -296,35 +300,33 @@ class LiangshaiGenerator(Generator):
         return reuse.keep(key)
 
     def write_communities(self, writer) -> None:
-        """Render the communities whose unit changed (on both cores), keep the rest; collect
-        every community's open-data fragment, from the cache for the units kept."""
-        path = self.cache_folder() / "opendata-fragments.pickle"
-        try:
-            old = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError):
-            old = {}
-        self.fragments, todo = {}, []
+        """Render the communities whose unit changed (on both cores) and keep the rest; store
+        every community's open-data fragment on disk, by unit key, for the city-wide files."""
+        store = self.fragments = opendata.FragmentStore(self.cache_folder() / "opendata.sqlite")
+        keys, todo = {}, []
         for cid, view in self.views.items():
-            key = self.unit("community", view)[0]
+            keys[cid] = key = self.unit("community", view)[0]
             if not self.reused("community", view):
                 todo.append(view)
-            else:
-                self.fragments[cid] = old.get(key) or self.fragment(view)
-        done = in_parallel(
-            self.settings["LIANGSHAI_WORKERS"],
-            todo,
-            lambda view: self.write_community(writer, view),
-            path.parent,
-            self.settings["LIANGSHAI_PARALLEL_LEAST"],
-        )
-        self.fragments.update(zip((v.community.id for v in todo), done, strict=True))
-        by_key = {
-            self.unit("community", v)[0]: self.fragments[cid] for cid, v in self.views.items()
-        }
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(by_key, f, protocol=5)
-        tmp.replace(path)
+            elif not store.has(key):  # kept page, but its fragment was lost with the cache
+                store.put(key, self.fragment(view))
+
+        def render(view):
+            return keys[view.community.id], self.write_community(writer, view)
+
+        try:
+            in_parallel(
+                self.settings["LIANGSHAI_WORKERS"],
+                todo,
+                render,
+                lambda kv: store.put(*kv),
+                self.cache_folder(),
+                self.settings["LIANGSHAI_PARALLEL_LEAST"],
+            )
+            store.keep_only(keys.values())
+        finally:
+            store.commit()
+        self.fragment_keys = [keys[cid] for cid in sorted(keys)]
 
     def fragment(self, view) -> opendata.Fragment:
         statements = self.by_community.get(view.community.id, [])
@@ -408,7 +410,7 @@ class LiangshaiGenerator(Generator):
         return feed.writeString("utf-8")
 
     def write_open_data(self, writer):
-        fragments = [self.fragments[cid] for cid in sorted(self.fragments)]
+        fragments = self.fragments.each(self.fragment_keys)
         exports = {
             "statements.csv": opendata.statements_csv(fragments),
             "items.csv": opendata.items_csv(fragments),

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from .metrics import Metrics
 from .model import Community, Dataset, Statement
@@ -104,6 +106,59 @@ class Fragment:
             _csv_rows(_item_rows(es), item_columns()),
             ",".join(to_json(e)[:-1] for e in es),
         )
+
+
+class FragmentStore:
+    """Fragments on disk (SQLite), by unit key: kept between builds, and read back one by one
+    when the city-wide files are written, so that they never all sit in memory (at province
+    scale they are over a GB of text)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA synchronous=OFF")  # a cache: losing it only costs a rebuild
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS fragment "
+            "(key TEXT PRIMARY KEY, statements TEXT, items TEXT, json TEXT)"
+        )
+        self.db.execute("BEGIN")
+
+    def has(self, key: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM fragment WHERE key = ?", (key,)).fetchone()
+        return found is not None
+
+    def put(self, key: str, fragment: Fragment) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO fragment VALUES (?, ?, ?, ?)",
+            (key, fragment.statements, fragment.items, fragment.json),
+        )
+
+    def keep_only(self, keys) -> None:
+        """Forget fragments no current unit has, and save."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM keep")
+        self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
+        self.db.execute("DELETE FROM fragment WHERE key NOT IN (SELECT key FROM keep)")
+        self.commit()
+
+    def commit(self) -> None:
+        """End the write transaction (holding no lock after)."""
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+
+    def each(self, keys: list[str]) -> Iterable[Fragment]:
+        """The fragments of these keys, in order; iterable any number of times."""
+        store = self
+
+        class Each:
+            def __iter__(self):
+                for key in keys:
+                    row = store.db.execute(
+                        "SELECT statements, items, json FROM fragment WHERE key = ?", (key,)
+                    ).fetchone()
+                    yield Fragment(*row)
+
+        return Each()
 
 
 # The files are made as a stream of pieces, so that a city's files (hundreds of MB at province
