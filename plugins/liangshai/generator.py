@@ -113,6 +113,9 @@ class LiangshaiGenerator(Generator):
             cache=setting_path(s, "LIANGSHAI_CACHE"),
         )
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
+        # The validated data lives until the end of the build: keep the cyclic collector
+        # from walking those millions of objects again at every later collection.
+        gc.freeze()
         # A site without a sound registry, or one that would quietly publish changed sealed
         # figures, is not built at all; other errors show as 数据有误 on their pages.
         fatal = [
@@ -133,9 +136,6 @@ class LiangshaiGenerator(Generator):
             self.by_community.setdefault(cid, []).append(statement)
         self.views = all_views(data, self.metrics, self.ledgers)
         self.companies = company_views(self.views, self.ledgers)
-        # The validated data lives until the end of the build: keep the cyclic collector
-        # from walking those millions of objects again at every collection.
-        gc.freeze()
         self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
         self.poster_jobs, self.poster_files = self.posters.available()
         site = data.settings
