@@ -28,6 +28,7 @@ from .schema import FORMAT
 from .status import Status
 from .validate import validate_folder
 from .views import (
+    CompanyView,
     LedgerIndex,
     all_views,
     company_views,
@@ -239,18 +240,6 @@ class LiangshaiGenerator(Generator):
             writer, "ledgers", "", "ledgers", ledgers=self.ledgers.view(), page_name="ledgers"
         )
         self._write(writer, "companies", "", "companies", page_name="companies")
-        for code, company in self.companies.items():
-            if self.reused("company", company):
-                continue
-            self._write(
-                writer,
-                "company",
-                code,
-                "company",
-                company=company,
-                listed=district_list(company.views),
-                page_name="company",
-            )
         self._write(writer, "verify", "", "verify", page_name="verify")
         self._file("verify.json", opendata.to_json(verification_index(data)))
         self.write_posters(writer)
@@ -300,8 +289,9 @@ class LiangshaiGenerator(Generator):
         return reuse.keep(key)
 
     def write_communities(self, writer) -> None:
-        """Render the communities whose unit changed (on both cores) and keep the rest; store
-        every community's open-data fragment on disk, by unit key, for the city-wide files."""
+        """Render the communities and companies whose unit changed (on both cores) and keep
+        the rest; store every community's open-data fragment on disk, by unit key, for the
+        city-wide files."""
         store = self.fragments = opendata.FragmentStore(self.cache_folder() / "opendata.sqlite")
         keys, todo = {}, []
         for cid, view in self.views.items():
@@ -310,16 +300,28 @@ class LiangshaiGenerator(Generator):
                 todo.append(view)
             elif not store.has(key):  # kept page, but its fragment was lost with the cache
                 store.put(key, self.fragment(view))
+        todo += [co for co in self.companies.values() if not self.reused("company", co)]
 
-        def render(view):
-            return keys[view.community.id], self.write_community(writer, view)
+        def render(item):
+            if isinstance(item, CompanyView):
+                self._write(
+                    writer,
+                    "company",
+                    item.code,
+                    "company",
+                    company=item,
+                    listed=district_list(item.views),
+                    page_name="company",
+                )
+                return None
+            return keys[item.community.id], self.write_community(writer, item)
 
         try:
             in_parallel(
                 self.settings["LIANGSHAI_WORKERS"],
                 todo,
                 render,
-                lambda kv: store.put(*kv),
+                lambda kv: kv and store.put(*kv),
                 self.cache_folder(),
                 self.settings["LIANGSHAI_PARALLEL_LEAST"],
             )
