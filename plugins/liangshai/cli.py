@@ -34,21 +34,3 @@ def run_validate(
         Path(json_file).parent.mkdir(parents=True, exist_ok=True)
         Path(json_file).write_text(render_json(dataset), encoding="utf-8")
     return EXIT_OK if dataset.report.ok else EXIT_ERRORS
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m liangshai.cli validate [--data DIR] [--strict] [--json FILE]`"""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="liangshai")
-    sub = parser.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("validate", help="校验数据文件夹")
-    v.add_argument("--data", default="data")
-    v.add_argument("--strict", action="store_true")
-    v.add_argument("--json")
-    args = parser.parse_args(argv)
-    return run_validate(args.data, args.strict, args.json)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
