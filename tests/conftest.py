@@ -275,6 +275,7 @@ def build(data_root: Path, output: Path, **kw) -> int:
     """Build a site from `data_root` into `output`, as `invoke build` does."""
     from liangshai.build import build_site
 
+    kw.setdefault("cache", Path(output).parent / f"{Path(output).name}-cache")  # not the repo's
     return build_site(ROOT / "pelicanconf.py", output, data=data_root, out=io.StringIO(), **kw)
 
 
