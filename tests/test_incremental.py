@@ -23,8 +23,9 @@ def test_incremental_build_equals_full_build(folder, tmp_path):
     )
     log = io.StringIO()
     assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
-    # rongyin-huayuan and its company are reused; minjiang-xincun and its company re-rendered
-    assert "2 个单元未变化" in log.getvalue()
+    # kept: rongyin-huayuan, its company, and 12 of 13 districts; re-rendered: minjiang-xincun,
+    # its company and its district (台江), and the city pages
+    assert "14 个单元未变化" in log.getvalue()
     fresh = tmp_path / "fresh"
     assert build(folder.root, fresh, cache=tmp_path / "other-cache") == 0
     assert tree(out) == tree(fresh)
@@ -34,6 +35,8 @@ def test_incremental_build_equals_full_build(folder, tmp_path):
     old = {p.relative_to(tmp_path).parts[1:]: ino for p, ino in before.items()}
     assert unchanged.stat().st_ino == old[("c", "rongyin-huayuan", "index.html")]
     assert changed.stat().st_ino != old[("c", "minjiang-xincun", "index.html")]
+    assert (out / "d/gulou/index.html").stat().st_ino == old[("d", "gulou", "index.html")]
+    assert (out / "d/taijiang/index.html").stat().st_ino != old[("d", "taijiang", "index.html")]
     assert "快递柜进场费按季度结算" in changed.read_text(encoding="utf-8")
 
 

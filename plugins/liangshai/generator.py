@@ -225,6 +225,9 @@ class LiangshaiGenerator(Generator):
         self.write_communities(writer)
         for slug, district in data.districts.items():
             views = self.district_views(slug)
+            ledgers = self.ledgers.view({v.community.id for v in views})
+            if self.reused("district", (district, views, ledgers)):
+                continue
             self._write(
                 writer,
                 "district",
@@ -232,7 +235,7 @@ class LiangshaiGenerator(Generator):
                 "district",
                 district=district,
                 listed=district_list(views),
-                ledgers=self.ledgers.view({v.community.id for v in views}),
+                ledgers=ledgers,
                 page_name="district",
             )
         self._write(writer, "methods", "", "methods", page_name="methods")
@@ -259,7 +262,7 @@ class LiangshaiGenerator(Generator):
     # ------------------------------------------------------------------ incremental builds
 
     def unit(self, kind: str, item) -> tuple[str, list[str]]:
-        """The content key of a community or company unit, and the files it consists of."""
+        """The content key of a community, company or district unit, and its files."""
         if kind == "community":
             view = item
             c = view.community
@@ -273,14 +276,20 @@ class LiangshaiGenerator(Generator):
             statements = [(s.fingerprint, s.problems) for s in self.by_community.get(c.id, [])]
             key = unit_key(self.global_key, view.digest(), statements, posters)
             self._unit_keys[c.id] = key, files
-        else:
+        elif kind == "company":
             members = [self.unit("community", v)[0] for v in item.views]
             key = unit_key(self.global_key, item.code, item.name, members, item.ledgers)
             files = [self.save_as("company", item.code)]
+        else:
+            district, views, ledgers = item
+            members = [self.unit("community", v)[0] for v in views]
+            rates = [self.metrics.get(district.slug, q) for q in self.metrics.quarters]
+            key = unit_key(self.global_key, district, members, rates, ledgers)
+            files = [self.save_as("district", district.slug)]
         return key, files
 
     def reused(self, kind: str, item) -> bool:
-        """Record the unit for the next build; link its files if they are unchanged."""
+        """Record the unit for the next build; True if its files are unchanged and kept."""
         reuse = self.settings.get("LIANGSHAI_REUSE")
         if reuse is None:
             return False
