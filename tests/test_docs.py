@@ -38,3 +38,15 @@ def test_readme_documents_every_task():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in Collection.from_module(tasks).task_names:
         assert f"invoke {name}" in readme, f"`invoke {name}` is not in the README"
+
+
+def test_readme_documents_every_setting():
+    from liangshai import DEFAULTS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for key in DEFAULTS:
+        if key.endswith(("_URL", "_SAVE_AS")):
+            kind = key.removeprefix("LIANGSHAI_").rsplit("_URL", 1)[0].rsplit("_SAVE_AS", 1)[0]
+            assert f"`{kind}`" in readme, f"{key} is not documented"
+        else:
+            assert f"`{key}`" in readme, f"{key} is not documented"
