@@ -155,7 +155,6 @@ class Columns:
                 continue
             seen[f.name] = index
             self.slots.append((index, f, PARSERS[f.type], {}))
-        self.ok = True
         for f in table.fields:
             if f.required and f.name not in seen and f.name not in implied:
                 aliases = "、".join(f.names()[1:])
@@ -166,7 +165,6 @@ class Columns:
                     label=f.label,
                     details={"aliases": aliases},
                 )
-                self.ok = False
         # A header problem concerns every row of the file: each record carries it.
         self.header_problems = source.report.problems[start:]
 

@@ -55,13 +55,6 @@ class Problem:
     def hint(self) -> str:
         return self._fill(self.check.hint)
 
-    @property
-    def owner_text(self) -> str | None:
-        return self._fill(self.check.owner) if self.check.owner else None
-
-    def detail(self, key: str) -> str | None:
-        return dict(self.details).get(key)
-
     def as_dict(self) -> dict:
         return {
             "code": self.code,

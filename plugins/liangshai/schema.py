@@ -46,9 +46,6 @@ class Section:
     def names(self) -> tuple[str, ...]:
         return (self.code, self.label, *self.aliases)
 
-    def category(self, code: str) -> Category:
-        return next(c for c in self.categories if c.code == code)
-
 
 @dataclass(frozen=True)
 class Field:
