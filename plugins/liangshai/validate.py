@@ -19,7 +19,7 @@ from pathlib import Path
 from .incremental import tree_digest
 from .load import Draft, Inputs, Record, load_inputs, read_statement_folder
 from .model import Community, Dataset, District, Item, Statement
-from .problems import Report
+from .problems import Problem, Report
 from .schema import FORMAT
 from .seal import check_seals
 
@@ -76,10 +76,9 @@ def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = N
         root=inputs.root,
     )
     data.registry_key = registry_key(inputs, as_of)
-    if cache is not None:
-        warm_cache(data, inputs.folders, cache)
-    for folder in inputs.folders:
-        for statement in folder_statements(data, folder, cache):
+    for statements, problems in checked_folders(data, inputs.folders, cache):
+        report.problems.extend(problems)
+        for statement in statements:
             place(data, statement)
     check_continuity(data)
     data.ledgers = {
@@ -299,51 +298,64 @@ def _cache_path(data: Dataset, folder: Path, cache: Path) -> Path:
     return Path(cache) / "validation" / f"{digest.hexdigest()[:40]}.pickle"
 
 
-def warm_cache(data: Dataset, folders: list[Path], cache: Path) -> None:
-    """Check the quarter folders missing from the cache on two cores: a forked child takes
-    every other one. Both only fill the cache; the caller then reads every folder from it."""
-    missing = [f for f in folders if not _cache_path(data, f, cache).exists()]
-    if len(missing) < 2 or not hasattr(os, "fork"):
-        return
-    scratch = replace(data, report=Report(strict=data.report.strict), statements={}, rejected=[])
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
-        try:
-            for folder in missing[1::2]:
-                folder_statements(scratch, folder, cache)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    for folder in missing[0::2]:
-        folder_statements(scratch, folder, cache)
-    os.waitpid(pid, 0)  # a folder the child failed on is simply checked again by the caller
+Checked = tuple[list[Statement], list[Problem]]
 
 
-def folder_statements(data: Dataset, folder: Path, cache: Path | None) -> list[Statement]:
-    """The statements of one quarter folder, checked; from the cache when nothing they
-    depend on changed (the folder's files, the registry, the settings, this code)."""
-    path = None
-    if cache is not None:
-        path = _cache_path(data, folder, cache)
-        if path.exists():
-            statements, problems = pickle.loads(path.read_bytes())
-            data.report.problems.extend(problems)
-            return statements
-    start = len(data.report.problems)
-    statements = [
-        check_statement(data, d) for d in read_statement_folder(folder, data.root, data.report)
+def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> list[Checked]:
+    """The statements and problems of each quarter folder, in order.
+
+    With a cache, a folder whose inputs did not change (its files, the registry, the settings,
+    this code) is read from it; the others are checked on two cores: a forked child checks
+    every other one and hands them over through the cache, which they fill for next time."""
+    if cache is None:
+        return [check_folder(data, folder) for folder in folders]
+    paths = [_cache_path(data, folder, cache) for folder in folders]
+    missing = [k for k, path in enumerate(paths) if not path.exists()]
+    child = None
+    if len(missing) >= 2 and hasattr(os, "fork"):
+        child = os.fork()
+        if child == 0:
+            code = 0
+            try:
+                for k in missing[1::2]:
+                    _save(paths[k], check_folder(data, folders[k]))
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        missing = missing[0::2]
+    results = {}
+    for k in missing:
+        results[k] = check_folder(data, folders[k])
+        _save(paths[k], results[k])
+    if child:
+        os.waitpid(child, 0)  # a folder the child failed on is simply checked again below
+    return [
+        results.get(k) or (_load(paths[k]) if paths[k].exists() else check_folder(data, folder))
+        for k, folder in enumerate(folders)
     ]
-    if path is not None:
-        for s in statements:
-            s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump((statements, data.report.problems[start:]), f, protocol=5)
-        tmp.replace(path)
-    return statements
+
+
+def check_folder(data: Dataset, folder: Path) -> Checked:
+    report = Report(strict=data.report.strict)
+    scratch = replace(data, report=report)
+    drafts = read_statement_folder(folder, data.root, report)
+    return [check_statement(scratch, d) for d in drafts], report.problems
+
+
+def _save(path: Path, checked: Checked) -> None:
+    for s in checked[0]:
+        s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(checked, f, protocol=5)
+    tmp.replace(path)
+
+
+def _load(path: Path) -> Checked:
+    with path.open("rb") as f:
+        return pickle.load(f)
 
 
 def _where(s: Statement) -> str:
