@@ -181,14 +181,17 @@ class Posters:
         """The posters in the cache for the current data (final ones before drafts), and the
         district print files whose every poster is there."""
         found: dict[tuple[str, str], Job] = {}
+        combined: dict[tuple[str, str], Path] = {}
+        names = set(os.listdir(self.cache)) if self.cache.is_dir() else set()
+        if not names:  # no posters made yet: skip planning them
+            return found, combined
         for draft in (False, True):
             for j in self.jobs(draft=draft):
-                if (j.community_id, j.size) not in found and self.cached(j).exists():
+                if (j.community_id, j.size) not in found and self.cached(j).name in names:
                     found[(j.community_id, j.size)] = j
-        combined = {}
         for (district, size), group in self.by_district(list(found.values())).items():
             path = self.cache / f"all-{self.combined_key(group)}.pdf"
-            if path.exists():
+            if path.name in names:
                 combined[(district, size)] = path
         return found, combined
 
