@@ -40,11 +40,16 @@ DEFAULTS = {
 
 def initialized(pelican):
     from .filters import FILTERS
+    from .tables import unified_table
 
     settings = pelican.settings
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
-    settings["JINJA_FILTERS"] = {**settings.get("JINJA_FILTERS", {}), **FILTERS}
+    settings["JINJA_FILTERS"] = {
+        **settings.get("JINJA_FILTERS", {}),
+        **FILTERS,
+        "unified_table": unified_table,
+    }
     # Every user-supplied string is escaped: names, notes and descriptions come from files
     # that anyone may have typed into.
     settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "autoescape": True}
