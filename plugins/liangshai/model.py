@@ -20,9 +20,22 @@ from .schema import FORMAT
 
 ZERO = Decimal("0.00")
 SECTION_ORDER = {s.code: i for i, s in enumerate(FORMAT.sections)}
-# Items are ordered canonically, so the same statement typed in another order has the same
-# fingerprint.
-ITEM_ORDER = ("category", "description", "amount", "date", "approval_ref", "contract", "note")
+
+
+def _item_order(d: dict) -> tuple:
+    """Items are ordered canonically, so that the same statement typed in another order has
+    the same fingerprint: by section, then category, description, amount, date, approval,
+    contract and note (a blank as ""). Spelled out: it runs for every item of every statement."""
+    return (
+        SECTION_ORDER.get(d["section"], 99),
+        d["category"] or "",
+        d["description"] or "",
+        d["amount"] or "",
+        d["date"] or "",
+        d["approval_ref"] or "",
+        d["contract"] or "",
+        d["note"] or "",
+    )
 
 
 @dataclass
@@ -123,10 +136,7 @@ class Statement:
     def canonical(self) -> dict:
         """The statement as plain JSON-ready data: the input of its fingerprint. Built anew
         on each call (keeping it for 160,000 statements would cost hundreds of MB)."""
-        items = sorted(
-            (i.canonical() for i in self.items),
-            key=lambda d: (SECTION_ORDER.get(d["section"], 99), *(d[k] or "" for k in ITEM_ORDER)),
-        )
+        items = sorted((i.canonical() for i in self.items), key=_item_order)
         return {
             "format_version": FORMAT.version,
             "community_id": self.community_id,

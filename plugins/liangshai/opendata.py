@@ -63,10 +63,9 @@ def to_json(doc) -> str:
 
 
 def _csv_rows(rows: list[dict], columns: list[str]) -> str:
+    """These columns of the rows as CSV lines (a missing or None value is an empty cell)."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-    for row in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    csv.writer(buf, lineterminator="\r\n").writerows([r.get(k) for k in columns] for r in rows)
     return buf.getvalue()
 
 
