@@ -7,6 +7,7 @@ import filecmp
 import io
 import json
 import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -185,9 +186,28 @@ def test_sitemap_and_feeds(sample_site, sample):
     site = sample.settings["site_url"]
     assert f"<loc>{site}/c/{next(iter(sample.communities))}/</loc>" in sitemap
     assert f"<loc>{site}/column/</loc>" in sitemap
-    cid = next(cid for (cid, _), s in sample.statements.items() if s.valid)
-    feed = page(sample_site, f"c/{cid}/feed.xml")
-    assert "<feed" in feed and "公示表" in feed and "核验码" in feed
+    # Every community with a shown statement has an Atom feed: one entry per statement shown
+    # and per correction, each with a unique id, and the feed updated at the newest entry.
+    atom = "{http://www.w3.org/2005/Atom}"
+    corrected = 0
+    for cid in sorted(sample.communities):
+        shown = [s for (c, _), s in sample.statements.items() if c == cid and s.valid]
+        path = sample_site / "c" / cid / "feed.xml"
+        assert path.exists() == bool(shown), cid
+        if not shown:
+            continue
+        feed = ElementTree.parse(path).getroot()
+        entries = feed.findall(f"{atom}entry")
+        fixes = sum(len(s.corrections) for s in shown)
+        corrected += fixes
+        assert feed.tag == f"{atom}feed" and len(entries) == len(shown) + fixes
+        ids = [e.findtext(f"{atom}id") for e in entries]
+        assert len(set(ids)) == len(ids) and all(i.startswith(f"{site}/c/{cid}/#") for i in ids)
+        stamps = [e.findtext(f"{atom}updated") for e in entries]
+        assert feed.findtext(f"{atom}updated") == max(stamps)
+        summaries = " ".join(e.findtext(f"{atom}summary") for e in entries)
+        assert all(s.verification_code in summaries for s in shown)
+    assert corrected  # the sample's correction is announced
 
 
 def test_user_strings_are_escaped(folder, tmp_path):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import os
 import pickle
-from datetime import datetime, time, timedelta, timezone
+import shutil
+from functools import partial
 from pathlib import Path
 
-from feedgenerator import Atom1Feed
 from markdown import markdown
 from pelican.generators import Generator
 
@@ -28,7 +29,6 @@ from .schema import FORMAT
 from .status import Status
 from .validate import validate_folder
 from .views import (
-    CompanyView,
     LedgerIndex,
     all_views,
     company_views,
@@ -38,7 +38,6 @@ from .views import (
 )
 
 logger = logging.getLogger(__name__)
-CHINA = timezone(timedelta(hours=8))
 
 
 FATAL = {"sealed-changed", "sealed-removed"}
@@ -59,18 +58,31 @@ def setting_path(settings: dict, name: str) -> Path:
 KEY_SETTINGS = ("SITENAME", "SITEURL", "RELATIVE_URLS", "THEME_STATIC_DIR", "INDEX_URL")
 
 
-def in_parallel(workers: int, items: list, work, collect, scratch: Path, least: int = 100):
-    """Run `work(item)` for every item, split over forked processes, and `collect(result)` of
-    each in this process (in no particular order).
+def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 100):
+    """Run every job (a function of no arguments) and `collect(result)` of each in this
+    process, in no particular order.
 
+    The jobs are shared out over forked processes as they go: each process takes the next job
+    nobody has taken (a counter in shared memory), so a slow job does not hold the rest up.
     Forking shares the validated data with the children for free (nothing is pickled on the
     way in); each child writes its own files and streams its results back through a file in
-    `scratch`, one pickle per item, so no share of them is ever held in memory whole.
+    `scratch`, one pickle per job, so no share of them is ever held in memory whole.
     """
-    if workers < 2 or len(items) < least or not hasattr(os, "fork"):
-        for item in items:
-            collect(work(item))
+    if workers < 2 or len(jobs) < least or not hasattr(os, "fork"):
+        for job in jobs:
+            collect(job())
         return
+    counter = multiprocessing.Value("q", 0)
+
+    def mine():
+        while True:
+            with counter.get_lock():
+                k = counter.value
+                counter.value = k + 1
+            if k >= len(jobs):
+                return
+            yield jobs[k]
+
     scratch.mkdir(parents=True, exist_ok=True)
     children = {}
     for k in range(1, workers):
@@ -80,8 +92,8 @@ def in_parallel(workers: int, items: list, work, collect, scratch: Path, least: 
             code = 0
             try:
                 with path.open("wb") as f:
-                    for item in items[k::workers]:
-                        pickle.dump(work(item), f, protocol=5)
+                    for job in mine():
+                        pickle.dump(job(), f, protocol=5)
             except BaseException:
                 logger.exception("rendering failed in a worker")
                 code = 1
@@ -89,8 +101,8 @@ def in_parallel(workers: int, items: list, work, collect, scratch: Path, least: 
                 os._exit(code)
         children[pid] = path
     try:
-        for item in items[0::workers]:
-            collect(work(item))
+        for job in mine():
+            collect(job())
     finally:
         failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
     if failed:
@@ -196,7 +208,6 @@ class LiangshaiGenerator(Generator):
             canonical=f"{self.site_url}/{self.url(kind, key)}",
             **kw,
         )
-        return save_as
 
     def _file(self, name: str, text) -> None:
         """Write a data file: text, or an iterable of text pieces (streamed to disk)."""
@@ -209,7 +220,6 @@ class LiangshaiGenerator(Generator):
                 f.writelines(text)
 
     def generate_output(self, writer):
-        data = self.data
         settings = {
             k: v
             for k, v in sorted(self.settings.items())
@@ -218,37 +228,81 @@ class LiangshaiGenerator(Generator):
             or (k.endswith("_SAVE_AS") and k.startswith("LIANGSHAI_"))
         }
         self.global_key = unit_key(
-            code_digest(Path(self.theme)), settings, data.settings, data.as_of
+            code_digest(Path(self.theme)), settings, self.data.settings, self.data.as_of
         )
         self._unit_keys: dict[str, tuple[str, list[str]]] = {}
-        self._write(writer, "home", "", "home", page_name="home")
-        self.write_communities(writer)
+        store = self.fragments = opendata.FragmentStore(self.cache_folder() / "opendata.sqlite")
+        try:
+            in_parallel(
+                self.settings["LIANGSHAI_WORKERS"],
+                self.jobs(writer, store),
+                lambda kv: kv and store.put(*kv),
+                self.cache_folder(),
+                self.settings["LIANGSHAI_PARALLEL_LEAST"],
+            )
+            store.keep_only(self.fragment_keys)
+        finally:
+            store.commit()
+        self.write_open_data()
+
+    def jobs(self, writer, store: opendata.FragmentStore) -> list:
+        """Every page and file but the city-wide data files, as jobs for in_parallel (the
+        slowest first). A community, company or district whose unit is unchanged since the
+        last build is left out; its files are kept."""
+        data, page = self.data, partial(self._write, writer)
+        jobs = [
+            self.write_templates,  # imports openpyxl on a first build: the slowest job
+            partial(page, "home", "", "home", page_name="home"),
+            partial(page, "methods", "", "methods", page_name="methods"),
+            partial(
+                page, "ledgers", "", "ledgers", ledgers=self.ledgers.view(), page_name="ledgers"
+            ),
+            partial(page, "companies", "", "companies", page_name="companies"),
+            partial(page, "verify", "", "verify", page_name="verify"),
+            partial(self.write_data_page, writer),
+            partial(self.write_posters, writer),
+            lambda: self._file("verify.json", opendata.to_json(verification_index(data))),
+            lambda: self._file("search.json", opendata.to_json(search_entries(data))),
+            lambda: self._file("sitemap.xml", self.sitemap()),
+        ]
         for slug, district in data.districts.items():
             views = self.district_views(slug)
             ledgers = self.ledgers.view({v.community.id for v in views})
-            if self.reused("district", (district, views, ledgers)):
-                continue
-            self._write(
-                writer,
-                "district",
-                slug,
-                "district",
-                district=district,
-                listed=district_list(views),
-                ledgers=ledgers,
-                page_name="district",
-            )
-        self._write(writer, "methods", "", "methods", page_name="methods")
-        self._write(
-            writer, "ledgers", "", "ledgers", ledgers=self.ledgers.view(), page_name="ledgers"
-        )
-        self._write(writer, "companies", "", "companies", page_name="companies")
-        self._write(writer, "verify", "", "verify", page_name="verify")
-        self._file("verify.json", opendata.to_json(verification_index(data)))
-        self.write_posters(writer)
-        self.write_open_data(writer)
-        self._file("search.json", opendata.to_json(search_entries(data)))
-        self._file("sitemap.xml", self.sitemap())
+            if not self.reused("district", (district, views, ledgers)):
+                jobs.append(
+                    partial(
+                        page,
+                        "district",
+                        slug,
+                        "district",
+                        district=district,
+                        listed=district_list(views),
+                        ledgers=ledgers,
+                        page_name="district",
+                    )
+                )
+        keys = {}
+        for cid, view in self.views.items():
+            keys[cid] = key = self.unit("community", view)[0]
+            if not self.reused("community", view):
+                jobs.append(partial(self.write_community, writer, view, key))
+            elif not store.has(key):  # kept page, but its fragment was lost with the cache
+                store.put(key, self.fragment(view))
+        for co in self.companies.values():
+            if not self.reused("company", co):
+                jobs.append(
+                    partial(
+                        page,
+                        "company",
+                        co.code,
+                        "company",
+                        company=co,
+                        listed=district_list(co.views),
+                        page_name="company",
+                    )
+                )
+        self.fragment_keys = [keys[cid] for cid in sorted(keys)]
+        return jobs
 
     def write_posters(self, writer):
         """Link the cached posters into the output, and list them for the bureau."""
@@ -297,48 +351,6 @@ class LiangshaiGenerator(Generator):
         reuse.record(key, files)
         return reuse.keep(key)
 
-    def write_communities(self, writer) -> None:
-        """Render the communities and companies whose unit changed (on both cores) and keep
-        the rest; store every community's open-data fragment on disk, by unit key, for the
-        city-wide files."""
-        store = self.fragments = opendata.FragmentStore(self.cache_folder() / "opendata.sqlite")
-        keys, todo = {}, []
-        for cid, view in self.views.items():
-            keys[cid] = key = self.unit("community", view)[0]
-            if not self.reused("community", view):
-                todo.append(view)
-            elif not store.has(key):  # kept page, but its fragment was lost with the cache
-                store.put(key, self.fragment(view))
-        todo += [co for co in self.companies.values() if not self.reused("company", co)]
-
-        def render(item):
-            if isinstance(item, CompanyView):
-                self._write(
-                    writer,
-                    "company",
-                    item.code,
-                    "company",
-                    company=item,
-                    listed=district_list(item.views),
-                    page_name="company",
-                )
-                return None
-            return keys[item.community.id], self.write_community(writer, item)
-
-        try:
-            in_parallel(
-                self.settings["LIANGSHAI_WORKERS"],
-                todo,
-                render,
-                lambda kv: kv and store.put(*kv),
-                self.cache_folder(),
-                self.settings["LIANGSHAI_PARALLEL_LEAST"],
-            )
-            store.keep_only(keys.values())
-        finally:
-            store.commit()
-        self.fragment_keys = [keys[cid] for cid in sorted(keys)]
-
     def fragment(self, view) -> opendata.Fragment:
         statements = self.by_community.get(view.community.id, [])
         return opendata.Fragment.of(opendata.entries(self.data, self.metrics, statements))
@@ -346,7 +358,9 @@ class LiangshaiGenerator(Generator):
     def save_as(self, kind: str, key: str = "") -> str:
         return self.settings[f"LIANGSHAI_{kind.upper()}_SAVE_AS"].format(key=key)
 
-    def write_community(self, writer, view):
+    def write_community(self, writer, view, key: str) -> tuple[str, opendata.Fragment]:
+        """A community's page, downloads, feed and redirects; its share of the city-wide files
+        goes back to be stored under its unit key."""
         c = view.community
         self._write(
             writer,
@@ -370,69 +384,48 @@ class LiangshaiGenerator(Generator):
             self._file(f"{base}feed.xml", feed)
         for old in c.former_ids:
             self._write(writer, "community", old, "redirect", target=c, page_name="redirect")
-        return fragment
+        return key, fragment
 
     def community_feed(self, view) -> str | None:
-        """Atom feed of a community: one entry per published statement (and correction)."""
-        shown = view.with_figures
-        if not shown:
+        """Atom feed of a community: one entry per published statement and correction."""
+        entries = view.feed_entries
+        if not entries:
             return None
-        c = view.community
-        link = f"{self.site_url}/{self.url('community', c.id)}"
-        feed = Atom1Feed(
-            title=f"{c.name}公共收益公示",
-            link=link,
-            description=f"{c.name}每季度的公共收益公示",
-            language="zh-CN",
-            feed_url=f"{link}feed.xml",
+        return self.env.get_template("community_feed.xml").render(
+            c=view.community,
+            link=f"{self.site_url}/{self.url('community', view.community.id)}",
+            entries=entries,
+            updated=max(e.stamp for e in entries),
         )
 
-        def add(title, anchor, day, hour, description):
-            stamp = datetime.combine(day, time(hour), CHINA)
-            feed.add_item(
-                title=title,
-                link=f"{link}#q-{qv.quarter}",
-                unique_id=f"{link}#{anchor}",
-                pubdate=stamp,
-                updateddate=stamp,
-                description=description,
-            )
-
-        for qv in reversed(shown):
-            s, totals = qv.statement, qv.statement.totals
-            add(
-                f"{qv.quarter.label}公示表（{qv.status.label}）",
-                f"q-{qv.quarter}-{s.fingerprint}",
-                s.published_on,
-                9,
-                f"收入 {totals['income']:,.2f} 元，经营成本 {totals['cost']:,.2f} 元，"
-                f"使用分配 {totals['use']:,.2f} 元，本期结余 {s.closing_balance:,.2f} 元。"
-                f"核验码 {s.verification_code}",
-            )
-            for fix in s.corrections:
-                changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in fix.changes)
-                add(
-                    f"更正：{qv.quarter.label}公示表",
-                    f"fix-{qv.quarter}-{fix.new_code}",
-                    fix.corrected_on,
-                    10,
-                    f"{fix.reason}。{changes}。核验码由 {fix.old_code} 改为 {fix.new_code}。",
-                )
-        return feed.writeString("utf-8")
-
-    def write_open_data(self, writer):
+    def write_open_data(self) -> None:
+        """The city-wide files, joined from every community's stored fragment."""
         fragments = self.fragments.each(self.fragment_keys)
         exports = {
             "statements.csv": opendata.statements_csv(fragments),
             "items.csv": opendata.items_csv(fragments),
             "statements.json": opendata.statements_json(self.data, fragments),
         }
-        base = self.url("data")
         for name, pieces in exports.items():
-            self._file(base + name, pieces)
-        templates = Path(self.output_path) / base / "templates"
-        write_template(templates / "statement-template.xlsx")
-        write_csv_templates(templates)
+            self._file(self.url("data") + name, pieces)
+
+    def write_templates(self) -> None:
+        """The blank Excel and CSV templates. They depend on the format and the code only, so
+        they are made once per version and kept in the cache."""
+        kept = self.cache_folder() / "templates" / self.global_key[:24]
+        if not kept.is_dir():
+            tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+            write_template(tmp / "statement-template.xlsx")
+            write_csv_templates(tmp)
+            try:
+                tmp.rename(kept)
+            except OSError:  # another build made them meanwhile
+                shutil.rmtree(tmp)
+        out = Path(self.output_path) / self.url("data") / "templates"
+        for path in sorted(kept.iterdir()):
+            link(path, out / path.name)
+
+    def write_data_page(self, writer) -> None:
         dictionary = markdown(data_dictionary().split("\n", 2)[2], extensions=["tables"])
         dictionary = dictionary.replace("<h2", "<h3").replace("</h2>", "</h3>")
         self._write(writer, "data", "", "data", dictionary=dictionary, page_name="data")

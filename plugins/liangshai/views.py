@@ -7,6 +7,7 @@ is made here, where it can be tested without rendering HTML.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -56,6 +57,20 @@ class QuarterView:
         return [p for p in self.statement.problems if p.severity == "error"]
 
 
+CHINA = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of a community's Atom feed: a published statement, or a correction of one."""
+
+    title: str
+    quarter: Quarter
+    anchor: str  # with the page's URL, the entry's id: stable, and new when figures change
+    stamp: datetime
+    summary: str
+
+
 @dataclass
 class CommunityView:
     community: Community
@@ -103,6 +118,37 @@ class CommunityView:
             self.hotline,
             self.as_of,
         )
+
+    @property
+    def feed_entries(self) -> list[FeedEntry]:
+        """Oldest first: each shown statement (at 09:00 on the day it was published) and each
+        of its corrections (at 10:00 on the day it was made)."""
+        entries = []
+        for qv in reversed(self.with_figures):
+            s, totals, label = qv.statement, qv.statement.totals, qv.quarter.label
+            entries.append(
+                FeedEntry(
+                    f"{label}公示表（{qv.status.label}）",
+                    qv.quarter,
+                    f"q-{qv.quarter}-{s.fingerprint}",
+                    datetime.combine(s.published_on, time(9), CHINA),
+                    f"收入 {totals['income']:,.2f} 元，经营成本 {totals['cost']:,.2f} 元，"
+                    f"使用分配 {totals['use']:,.2f} 元，本期结余 {s.closing_balance:,.2f} 元。"
+                    f"核验码 {s.verification_code}",
+                )
+            )
+            for fix in s.corrections:
+                changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in fix.changes)
+                entries.append(
+                    FeedEntry(
+                        f"更正：{label}公示表",
+                        qv.quarter,
+                        f"fix-{qv.quarter}-{fix.new_code}",
+                        datetime.combine(fix.corrected_on, time(10), CHINA),
+                        f"{fix.reason}。{changes}。核验码由 {fix.old_code} 改为 {fix.new_code}。",
+                    )
+                )
+        return entries
 
     @property
     def report_mailto(self) -> str:
