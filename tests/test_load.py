@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -105,6 +106,14 @@ def test_missing_settings_cannot_run(folder):
         assert "site.yaml" in str(exc)
     else:
         raise AssertionError("expected CannotRun")
+
+
+def test_settings_with_half_a_character_cannot_run(folder):
+    # "\ud800" is a valid YAML escape for half of a UTF-16 pair: no page could hold it.
+    text = folder.path("site.yaml").read_text(encoding="utf-8")
+    folder.write("site.yaml", 'slogan: "\\ud800"\n' + text)
+    with pytest.raises(load.CannotRun, match=r"site\.yaml"):
+        folder.validate()
 
 
 def test_yaml_statement_loads_like_csv(folder):

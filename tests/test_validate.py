@@ -132,6 +132,12 @@ CASES = {
         replace_text("districts.yaml", "gulou@fuzhou.example", "gulou at fuzhou"),
         ("districts.yaml", 1, "email"),
     ),
+    "invalid-character": (
+        lambda f: yaml_statement(
+            f, income='income:\n  - {category: parking, description: "坏\\ud800字", amount: 100}\n'
+        ),
+        (f"{Q1}/rongyin-huayuan.yaml", 9, None),
+    ),
     "text-too-long": (set_cell(Q1_HEAD, 2, "note", "很长" * 300), (Q1_HEAD, 2, "note")),
     "personal-data": (set_cell(Q1_ITEMS, 3, "note", "联系人 138 1234 5678"), (Q1_ITEMS, 3, "note")),
     "duplicate-id": (set_cell(COMM, 3, "id", "rongyin-huayuan"), (COMM, 3, "id")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -278,7 +279,32 @@ def _yaml_nodes(source: Source):
         return None
     if node is None:  # only comments
         source.problem("file-empty")
+    else:
+        _check_escapes(node, source)
     return node
+
+
+def _check_escapes(node: yaml.Node, source: Source, key: str = "") -> None:
+    """A double-quoted YAML escape such as "\\ud800" makes text that no file can hold (half
+    of a UTF-16 pair): report it, and keep the text in its escaped form from here on."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.style == '"' and not node.value.isascii():
+            try:
+                node.value.encode("utf-8")
+            except UnicodeEncodeError:
+                node.value = node.value.encode("utf-8", "backslashreplace").decode("utf-8")
+                line = node.start_mark.line + 1
+                fields = (t.field_for_header(key) for t in FORMAT.tables.values())
+                label = next((f.label for f in fields if f is not None), key)
+                details = {"key": label or node.value}
+                source.problem("invalid-character", row=line, value=node.value, details=details)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_escapes(item, source, key)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _check_escapes(k, source, key)
+            _check_escapes(v, source, str(k.value))
 
 
 def _mapping(node, source: Source, what: str) -> list[tuple[str, yaml.Node]] | None:
@@ -370,7 +396,8 @@ def read_settings(root: Path) -> dict:
     path = root / SETTINGS_FILE
     try:
         settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        json.dumps(settings, ensure_ascii=False, default=str).encode()  # no "\ud800" escapes
+    except (OSError, UnicodeError, yaml.YAMLError) as exc:
         raise CannotRun(f"无法读取设置文件 {path}：{exc}") from None
     if not isinstance(settings, dict):
         raise CannotRun(f"设置文件 {path} 应为“键: 值”的映射")
