@@ -6,11 +6,14 @@ spreadsheet. A meta-test fails when a check in format.yaml has no case here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 
 import pytest
 
 from liangshai import load
+from liangshai.model import canonical_json, fingerprint_of
 from liangshai.schema import FORMAT
 
 Q1 = "statements/2024Q1"
@@ -339,3 +342,16 @@ def _q(text):
     from liangshai.quarter import Quarter
 
     return Quarter.parse(text)
+
+
+def test_canonical_json_is_what_json_dumps_gives(folder):
+    # Seals hold fingerprints of these bytes: the serialiser must never drift from them.
+    tricky = {
+        "z": '引号"\\\n\t\x00\x1f\x7f\u2028 é 😀 <b>',
+        "a": [None, True, 1, {"b": "", "a": []}],
+    }
+    docs = [s.canonical() for s in folder.validate().statements.values()] + [tricky]
+    for doc in docs:
+        expected = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        assert canonical_json(doc) == expected
+        assert fingerprint_of(doc) == hashlib.sha256(expected.encode()).hexdigest()

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .metrics import Metrics
-from .model import Community, Dataset, Statement
+from .model import Community, Dataset, Statement, canonical_json
 from .schema import FORMAT
 
 STATEMENT_EXTRA = ["community_name", "district", "status", "verification_code", "fingerprint"]
@@ -58,8 +57,7 @@ def entries(data: Dataset, metrics: Metrics, statements) -> list[dict]:
 
 
 def to_json(doc) -> str:
-    # Compact separators keep the C encoder (json ignores it when indenting).
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    return canonical_json(doc) + "\n"
 
 
 def _csv_rows(rows: list[dict], columns: list[str]) -> str:
