@@ -129,12 +129,15 @@ def sample(c):
 
 @task
 def docs(c):
-    """Regenerate docs/data-dictionary.md from the format definition."""
+    """Regenerate docs/data-dictionary.md and the blank templates the site publishes
+    (plugins/liangshai/blank/) from the format definition."""
     from liangshai.docs import data_dictionary
+    from liangshai.excel import write_blank
 
     path = ROOT / "docs" / "data-dictionary.md"
     path.write_text(data_dictionary(), encoding="utf-8")
-    print(f"写入 {path.relative_to(ROOT)}")
+    for written in [path, *write_blank()]:
+        print(f"写入 {written.relative_to(ROOT)}")
 
 
 @task(

@@ -4,6 +4,7 @@ import re
 
 from conftest import ROOT
 from liangshai.docs import data_dictionary
+from liangshai.excel import BLANK, write_blank
 from liangshai.schema import FORMAT
 
 
@@ -50,3 +51,27 @@ def test_readme_documents_every_setting():
             assert f"`{kind}`" in readme, f"{key} is not documented"
         else:
             assert f"`{key}`" in readme, f"{key} is not documented"
+
+
+def test_blank_templates_are_current(tmp_path):
+    # What the site publishes is what the format makes now: the same CSV bytes, and the same
+    # cells, merged ranges and drop-downs in the workbook (its zip bytes may differ between
+    # openpyxl versions).
+    from openpyxl import load_workbook
+
+    fresh = {p.name: p for p in write_blank(tmp_path)}
+    assert sorted(fresh) == sorted(p.name for p in BLANK.iterdir())
+    for name, path in fresh.items():
+        shipped = BLANK / name
+        if name.endswith(".csv"):
+            assert shipped.read_bytes() == path.read_bytes(), "run `invoke docs`"
+            continue
+        for a, b in zip(load_workbook(shipped), load_workbook(path), strict=True):
+            assert a.title == b.title
+            cells = [[c.value for c in row] for row in a.iter_rows()]
+            assert cells == [[c.value for c in row] for row in b.iter_rows()], "run `invoke docs`"
+            assert sorted(map(str, a.merged_cells.ranges)) == sorted(
+                map(str, b.merged_cells.ranges)
+            )
+            rules = [(str(v.sqref), v.formula1) for v in a.data_validations.dataValidation]
+            assert rules == [(str(v.sqref), v.formula1) for v in b.data_validations.dataValidation]

@@ -6,6 +6,7 @@ untouched, so the live site never shows half a build.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -76,7 +77,11 @@ def build_site(
         files = reuse.commit(staging)
         shutil.rmtree(staging)
     else:
-        files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+        files = sorted(
+            os.path.relpath(os.path.join(folder, name), staging)
+            for folder, _, names in os.walk(staging)
+            for name in names
+        )
         swap_in(staging, target)
     reuse.save(inputs, files)
     reused = f"（{reuse.reused} 个单元未变化，直接沿用）" if reuse.reused else ""

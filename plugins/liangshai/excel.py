@@ -44,6 +44,10 @@ def item_fields():
     return [f for f in FORMAT.tables["items"].fields if f.name not in ITEM_IMPLIED]
 
 
+# The blank templates, made by `invoke docs` (write_blank) and published with every build.
+BLANK = Path(__file__).with_name("blank")
+
+
 def write_template(path: Path, community_id: str = "", quarter: str = "") -> Path:
     """Write the blank statement template (.xlsx) derived from the format."""
     from openpyxl import Workbook
@@ -258,3 +262,8 @@ def write_csv_templates(out: Path) -> list[Path]:
         path.write_text(",".join(labels) + "\n", encoding="utf-8-sig")
         paths.append(path)
     return paths
+
+
+def write_blank(folder: Path = BLANK) -> list[Path]:
+    """The blank statement templates (.xlsx and CSV) into `folder`."""
+    return [write_template(folder / "statement-template.xlsx"), *write_csv_templates(folder)]

@@ -21,7 +21,7 @@ from pelican.generators import Generator
 
 from . import charts, opendata
 from .docs import data_dictionary
-from .excel import write_csv_templates, write_template
+from .excel import BLANK
 from .incremental import code_digest, unit_key
 from .metrics import CITY, DEFINITIONS, compute
 from .posters import SIZE_NAMES, Posters, link
@@ -126,9 +126,6 @@ class LiangshaiGenerator(Generator):
             cache=setting_path(s, "LIANGSHAI_CACHE"),
         )
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
-        # The validated data lives until the end of the build: keep the cyclic collector
-        # from walking those millions of objects again at every later collection.
-        gc.freeze()
         # A site without a sound registry, or one that would quietly publish changed sealed
         # figures, is not built at all; other errors show as 数据有误 on their pages.
         fatal = [
@@ -149,6 +146,9 @@ class LiangshaiGenerator(Generator):
             self.by_community.setdefault(cid, []).append(statement)
         self.views = all_views(data, self.metrics, self.ledgers)
         self.companies = company_views(self.views, self.ledgers)
+        # Like the validated data, these live until the end of the build: keep the cyclic
+        # collector from walking them at every later collection.
+        gc.freeze()
         self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
         self.poster_jobs, self.poster_files = self.posters.available()
         site = data.settings
@@ -410,20 +410,12 @@ class LiangshaiGenerator(Generator):
             self._file(self.url("data") + name, pieces)
 
     def write_templates(self) -> None:
-        """The blank Excel and CSV templates. They depend on the format and the code only, so
-        they are made once per version and kept in the cache."""
-        kept = self.cache_folder() / "templates" / self.global_key[:24]
-        if not kept.is_dir():
-            tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
-            write_template(tmp / "statement-template.xlsx")
-            write_csv_templates(tmp)
-            try:
-                tmp.rename(kept)
-            except OSError:  # another build made them meanwhile
-                shutil.rmtree(tmp)
+        """The blank Excel and CSV templates, as made by `invoke docs` and shipped with the
+        plugin (making them takes openpyxl, a third of a second just to import)."""
         out = Path(self.output_path) / self.url("data") / "templates"
-        for path in sorted(kept.iterdir()):
-            link(path, out / path.name)
+        out.mkdir(parents=True, exist_ok=True)
+        for path in sorted(BLANK.iterdir()):
+            shutil.copyfile(path, out / path.name)
 
     def write_data_page(self, writer) -> None:
         dictionary = markdown(data_dictionary().split("\n", 2)[2], extensions=["tables"])

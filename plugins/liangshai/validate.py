@@ -42,12 +42,15 @@ def validate_folder(
 def gc_paused():
     """Validation makes a few million small objects and no garbage cycles; Python's cyclic
     collector would walk all of them again and again as they pile up (the load would take
-    over 50 % longer)."""
+    over 50 % longer). At the end they move to the collector's permanent generation: the
+    first collection after the pause would otherwise walk them all once more (0.1-0.25 s
+    at 2,000 communities). Being free of cycles, they are still freed when let go."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
