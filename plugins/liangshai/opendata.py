@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -72,20 +73,22 @@ def _csv_head(columns: list[str]) -> str:
     return "\ufeff" + _csv_rows([dict(zip(columns, columns, strict=True))], columns)
 
 
-def _item_rows(es: list[dict]) -> list[dict]:
-    items = []
+# An item row is the statement's key, then the item's own fields, then the category label.
+_ITEM_OWN = FORMAT.tables["items"].columns[2:]
+assert FORMAT.tables["items"].columns[:2] == ["community_id", "quarter"]
+_item_own = operator.itemgetter(*_ITEM_OWN)
+
+
+def _item_lines(es: list[dict]) -> str:
+    """The item rows of these entries as CSV lines, in item_columns() order."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
     for e in es:
+        key = (e["community_id"], e["quarter"])
         for item in e.get("items", ()):
             category = FORMAT.category(item["section"], item["category"])
-            items.append(
-                {
-                    **item,
-                    "community_id": e["community_id"],
-                    "quarter": e["quarter"],
-                    "category_label": category.label if category else "",
-                }
-            )
-    return items
+            w.writerow((*key, *_item_own(item), category.label if category else ""))
+    return buf.getvalue()
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class Fragment:
     def of(cls, es: list[dict]) -> Fragment:
         return cls(
             _csv_rows(es, statement_columns()),
-            _csv_rows(_item_rows(es), item_columns()),
+            _item_lines(es),
             ",".join(to_json(e)[:-1] for e in es),
         )
 

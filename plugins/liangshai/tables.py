@@ -9,6 +9,8 @@ third of that. The theme uses it as the filter `{{ qv|unified_table }}`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup, escape
 
 from .filters import cn_date, money
@@ -17,6 +19,13 @@ from .schema import FORMAT
 _HEAD = FORMAT.tables["statements"]
 _LABEL = {name: escape(_HEAD.field(name).label) for name in _HEAD.columns}
 _SECTION = {s.code: escape(s.label) for s in FORMAT.sections}
+
+
+@lru_cache(maxsize=4096)
+def _category(section: str, category: str | None) -> Markup:
+    """A category's short label (or the text typed, if not one of the format's), escaped."""
+    known = FORMAT.category(section, category or "")
+    return escape(known.short if known else (category or ""))
 
 
 def unified_table(qv) -> Markup:
@@ -44,7 +53,7 @@ def unified_table(qv) -> Markup:
             if item.date and sec.code == "deposit":
                 notes += f"<br><small>{cn_date(item.date)}</small>"
             out.append(
-                f"    <tr><td>{escape(sv.label(item))}</td>"
+                f"    <tr><td>{_category(sec.code, item.category)}</td>"
                 f"<td>{escape(item.description or '')}{notes}</td>"
                 f'<td class="num">{money(item.amount)}</td></tr>\n'
             )

@@ -25,10 +25,6 @@ class SectionView:
     items: list[Item]
     total: Decimal
 
-    def label(self, item: Item) -> str:
-        category = FORMAT.category(self.section.code, item.category or "")
-        return category.short if category else (item.category or "")
-
 
 @dataclass
 class QuarterView:
