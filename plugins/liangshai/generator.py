@@ -400,14 +400,8 @@ class LiangshaiGenerator(Generator):
 
     def write_open_data(self) -> None:
         """The city-wide files, joined from every community's stored fragment."""
-        fragments = self.fragments.each(self.fragment_keys)
-        exports = {
-            "statements.csv": opendata.statements_csv(fragments),
-            "items.csv": opendata.items_csv(fragments),
-            "statements.json": opendata.statements_json(self.data, fragments),
-        }
-        for name, pieces in exports.items():
-            self._file(self.url("data") + name, pieces)
+        folder = Path(self.output_path) / self.url("data")
+        opendata.write_city_files(self.data, self.fragments.each(self.fragment_keys), folder)
 
     def write_templates(self) -> None:
         """The blank Excel and CSV templates, as made by `invoke docs` and shipped with the

@@ -12,6 +12,7 @@ import io
 import operator
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,36 +147,25 @@ class FragmentStore:
         if self.db.in_transaction:
             self.db.execute("COMMIT")
 
-    def each(self, keys: list[str]) -> Iterable[Fragment]:
-        """The fragments of these keys, in order; iterable any number of times."""
-        store = self
-
-        class Each:
-            def __iter__(self):
-                for key in keys:
-                    row = store.db.execute(
-                        "SELECT statements, items, json FROM fragment WHERE key = ?", (key,)
-                    ).fetchone()
-                    yield Fragment(*row)
-
-        return Each()
+    def each(self, keys: list[str]) -> Iterator[Fragment]:
+        """The fragments of these keys, in order, read one at a time."""
+        for key in keys:
+            row = self.db.execute(
+                "SELECT statements, items, json FROM fragment WHERE key = ?", (key,)
+            ).fetchone()
+            yield Fragment(*row)
 
 
 # The files are made as a stream of pieces, so that a city's files (hundreds of MB at province
 # scale) are never held in memory whole.
 
 
-def statements_csv(fragments: list[Fragment]) -> Iterator[str]:
-    yield _csv_head(statement_columns())
-    yield from (f.statements for f in fragments)
-
-
-def items_csv(fragments: list[Fragment]) -> Iterator[str]:
+def items_csv(fragments: Iterable[Fragment]) -> Iterator[str]:
     yield _csv_head(item_columns())
     yield from (f.items for f in fragments)
 
 
-def statements_json(data: Dataset, fragments: list[Fragment], **extra) -> Iterator[str]:
+def statements_json(data: Dataset, fragments: Iterable[Fragment], **extra) -> Iterator[str]:
     """The document {as_of, format_version, …extra, statements: […]} with sorted keys, made by
     joining fragments (the same bytes json.dumps would give for the whole)."""
     head = to_json({"as_of": data.as_of.isoformat(), "format_version": FORMAT.version, **extra})
@@ -184,6 +174,29 @@ def statements_json(data: Dataset, fragments: list[Fragment], **extra) -> Iterat
     for k, member in enumerate(members):
         yield ("," if k else "") + member
     yield "]}\n"
+
+
+def write_city_files(data: Dataset, fragments: Iterable[Fragment], folder: Path) -> None:
+    """statements.csv, items.csv and statements.json of the whole city, in one pass: each
+    fragment is read from the store once and goes to all three files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        statements, items, whole = (
+            stack.enter_context((folder / name).open("w", encoding="utf-8", newline=""))
+            for name in ("statements.csv", "items.csv", "statements.json")
+        )
+        pieces = statements_json(data, _tee(fragments, statements, items))
+        statements.write(_csv_head(statement_columns()))
+        items.write(_csv_head(item_columns()))
+        whole.writelines(pieces)
+
+
+def _tee(fragments: Iterable[Fragment], statements, items) -> Iterator[Fragment]:
+    """The fragments, each written to the two CSV files as it passes."""
+    for f in fragments:
+        statements.write(f.statements)
+        items.write(f.items)
+        yield f
 
 
 def community_facts(data: Dataset, c: Community) -> dict:
