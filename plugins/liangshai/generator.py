@@ -8,10 +8,6 @@ files (CSV, JSON, Atom, sitemap) are written directly. Output paths come from se
 from __future__ import annotations
 
 import gc
-import logging
-import multiprocessing
-import os
-import pickle
 import shutil
 from functools import partial
 from pathlib import Path
@@ -24,6 +20,7 @@ from .docs import data_dictionary
 from .excel import BLANK
 from .incremental import code_digest, unit_key
 from .metrics import CITY, DEFINITIONS, compute
+from .parallel import WorkerFailed, in_parallel
 from .posters import SIZE_NAMES, Posters, link
 from .schema import FORMAT
 from .status import Status
@@ -36,9 +33,6 @@ from .views import (
     search_entries,
     verification_index,
 )
-
-logger = logging.getLogger(__name__)
-
 
 FATAL = {"sealed-changed", "sealed-removed"}
 REGISTRY_FILES = ("communities.csv", "districts.yaml")
@@ -56,65 +50,6 @@ def setting_path(settings: dict, name: str) -> Path:
 
 # Settings that shape the pages (paths of inputs and outputs do not).
 KEY_SETTINGS = ("SITENAME", "SITEURL", "RELATIVE_URLS", "THEME_STATIC_DIR", "INDEX_URL")
-
-
-def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 100):
-    """Run every job (a function of no arguments) and `collect(result)` of each in this
-    process, in no particular order.
-
-    The jobs are shared out over forked processes as they go: each process takes the next job
-    nobody has taken (a counter in shared memory), so a slow job does not hold the rest up.
-    Forking shares the validated data with the children for free (nothing is pickled on the
-    way in); each child writes its own files and streams its results back through a file in
-    `scratch`, one pickle per job, so no share of them is ever held in memory whole.
-    """
-    if workers < 2 or len(jobs) < least or not hasattr(os, "fork"):
-        for job in jobs:
-            collect(job())
-        return
-    counter = multiprocessing.Value("q", 0)
-
-    def mine():
-        while True:
-            with counter.get_lock():
-                k = counter.value
-                counter.value = k + 1
-            if k >= len(jobs):
-                return
-            yield jobs[k]
-
-    scratch.mkdir(parents=True, exist_ok=True)
-    children = {}
-    for k in range(1, workers):
-        path = scratch / f"worker-{os.getpid()}-{k}.pickle"
-        pid = os.fork()
-        if pid == 0:  # child
-            code = 0
-            try:
-                with path.open("wb") as f:
-                    for job in mine():
-                        pickle.dump(job(), f, protocol=5)
-            except BaseException:
-                logger.exception("rendering failed in a worker")
-                code = 1
-            finally:
-                os._exit(code)
-        children[pid] = path
-    try:
-        for job in mine():
-            collect(job())
-    finally:
-        failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
-    if failed:
-        raise BuildError("生成页面时出错（详见上方日志）")
-    for path in children.values():
-        with path.open("rb") as f:
-            while True:
-                try:
-                    collect(pickle.load(f))
-                except EOFError:
-                    break
-        path.unlink()
 
 
 class LiangshaiGenerator(Generator):
@@ -241,6 +176,8 @@ class LiangshaiGenerator(Generator):
                 self.settings["LIANGSHAI_PARALLEL_LEAST"],
             )
             store.keep_only(self.fragment_keys)
+        except WorkerFailed:
+            raise BuildError("生成页面时出错（详见上方日志）") from None
         finally:
             store.commit()
         self.write_open_data()

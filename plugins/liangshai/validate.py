@@ -11,14 +11,16 @@ import gc
 import hashlib
 import os
 import pickle
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from .incremental import tree_digest
 from .load import Draft, Inputs, Record, load_inputs, read_statement_folder
 from .model import Community, Dataset, District, Item, Statement
+from .parallel import WorkerFailed, in_parallel
 from .problems import Problem, Report
 from .schema import FORMAT
 from .seal import check_seals
@@ -308,31 +310,26 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
     """The statements and problems of each quarter folder, in order.
 
     With a cache, a folder whose inputs did not change (its files, the registry, the settings,
-    this code) is read from it; the others are checked on two cores: a forked child checks
-    every other one and hands them over through the cache, which they fill for next time."""
+    this code) is read from it; the others are checked on two cores, the largest first, and
+    saved to it. A forked worker hands its folders over through the cache."""
     if cache is None:
         return [check_folder(data, folder) for folder in folders]
     paths = [_cache_path(data, folder, cache) for folder in folders]
     missing = [k for k, path in enumerate(paths) if not path.exists()]
-    child = None
-    if len(missing) >= 2 and hasattr(os, "fork"):
-        child = os.fork()
-        if child == 0:
-            code = 0
-            try:
-                for k in missing[1::2]:
-                    _save(paths[k], check_folder(data, folders[k]))
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        missing = missing[0::2]
-    results = {}
-    for k in missing:
-        results[k] = check_folder(data, folders[k])
-        _save(paths[k], results[k])
-    if child:
-        os.waitpid(child, 0)  # a folder the child failed on is simply checked again below
+    missing.sort(key=lambda k: -sum(f.stat().st_size for f in folders[k].iterdir()))
+    here, results = os.getpid(), {}
+
+    def check(k):
+        checked = check_folder(data, folders[k])
+        _save(paths[k], checked)
+        return k, checked if os.getpid() == here else None
+
+    def collect(result):
+        k, checked = result
+        results[k] = checked or _load(paths[k])
+
+    with suppress(WorkerFailed):  # a folder a worker failed on is checked again below
+        in_parallel(2, [partial(check, k) for k in missing], collect, Path(cache), least=2)
     return [
         results.get(k) or (_load(paths[k]) if paths[k].exists() else check_folder(data, folder))
         for k, folder in enumerate(folders)
