@@ -11,10 +11,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import yaml
-
 from .model import Dataset
 from .quarter import Quarter
+from .schema import read_yaml
 from .status import Status
 
 CITY = None  # the key of city-wide figures, where a district slug would be
@@ -33,7 +32,7 @@ class Definition:
 
 DEFINITIONS = {
     d["id"]: Definition(**{**d, "target": Decimal(d["target"])})
-    for d in yaml.safe_load(Path(__file__).with_name("metrics.yaml").read_text("utf-8"))["rates"]
+    for d in read_yaml(Path(__file__).with_name("metrics.yaml"))["rates"]
 }
 
 

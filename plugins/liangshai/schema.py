@@ -141,9 +141,16 @@ class Format:
         return [c for c in self.checks.values() if c.flag]
 
 
+def read_yaml(path: Path):
+    """One of the plugin's own YAML files, read with libyaml when present (eight times faster
+    than pure Python; the format is read by every command when it starts)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+
+
 @cache
 def load_format(path: Path = FORMAT_FILE) -> Format:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     sections = tuple(
         Section(
             code=s["code"],
