@@ -113,12 +113,20 @@ def compute(data: Dataset, as_of: date | None = None) -> Metrics:
     }
     groups[CITY] = list(data.communities.values())
     ledger_district = {cid: c.district for cid, c in data.communities.items()}
+    ledgers = {}  # (ledger, district or CITY) -> its valid rows
+    for name in ("rectifications", "inspections", "complaints"):
+        rows = _valid_rows(data.ledgers.get(name, []))
+        ledgers[(name, CITY)] = rows
+        for slug in data.districts:
+            ledgers[(name, slug)] = []
+        for r in rows:
+            slug = ledger_district.get(r["community_id"])
+            if slug in data.districts:
+                ledgers[(name, slug)].append(r)
     for q in quarters:
         period_end = min(q.end, as_of)
         for key, members in groups.items():
-            table[(key, q)] = _rates(
-                data, q, period_end, as_of, key, members, statuses, ledger_district
-            )
+            table[(key, q)] = _rates(data, q, period_end, as_of, key, members, statuses, ledgers)
     return Metrics(quarters, table, statuses)
 
 
@@ -126,7 +134,7 @@ def _valid_rows(rows):
     return [r for r in rows if not any(p.severity == "error" for p in r.problems)]
 
 
-def _rates(data, q, period_end, as_of, key, members, statuses, ledger_district):
+def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):
     active = [c for c in members if c.active_in(q)]
     due = [c for c in active if statuses[(c.id, q)] is not Status.NOT_DUE]
     disclosed = [c for c in due if statuses[(c.id, q)] in (Status.ON_TIME, Status.LATE)]
@@ -134,11 +142,7 @@ def _rates(data, q, period_end, as_of, key, members, statuses, ledger_district):
     with_account = [c for c in active if c.account_type]
 
     def mine(name):
-        return [
-            r
-            for r in _valid_rows(data.ledgers.get(name, []))
-            if key is CITY or ledger_district.get(r["community_id"]) == key
-        ]
+        return ledgers[(name, key)]
 
     found = [r for r in mine("rectifications") if r["found_on"] <= period_end]
     fixed = [r for r in found if r["closed_on"] and r["closed_on"] <= period_end]
