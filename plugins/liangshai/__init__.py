@@ -52,7 +52,12 @@ def initialized(pelican):
     }
     # Every user-supplied string is escaped: names, notes and descriptions come from files
     # that anyone may have typed into.
-    settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "autoescape": True}
+    # A build reads each template once: no need to look at its file again before every page.
+    settings["JINJA_ENVIRONMENT"] = {
+        **settings["JINJA_ENVIRONMENT"],
+        "autoescape": True,
+        "auto_reload": False,
+    }
 
 
 def get_generators(pelican):

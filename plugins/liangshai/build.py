@@ -77,8 +77,9 @@ def build_site(
         files = reuse.commit(staging)
         shutil.rmtree(staging)
     else:
+        root = len(str(staging)) + 1
         files = sorted(
-            os.path.relpath(os.path.join(folder, name), staging)
+            os.path.join(folder[root:], name)
             for folder, _, names in os.walk(staging)
             for name in names
         )
