@@ -28,6 +28,12 @@ def _category(section: str, category: str | None) -> Markup:
     return escape(known.short if known else (category or ""))
 
 
+@lru_cache(maxsize=4096)
+def _text(text: str | None) -> Markup:
+    """An item's description, escaped: the same few descriptions recur across statements."""
+    return escape(text or "")
+
+
 def unified_table(qv) -> Markup:
     """The table of a quarter view (views.QuarterView) whose statement is shown."""
     s = qv.statement
@@ -37,14 +43,17 @@ def unified_table(qv) -> Markup:
         '  <thead><tr><th scope="col">科目</th><th scope="col">明细</th>'
         '<th scope="col" class="num">金额</th></tr></thead>\n'
     ]
-    for sv in qv.sections:
-        sec = sv.section
-        label = _SECTION[sec.code]
+    by_section: dict[str, list] = {sec.code: [] for sec in FORMAT.sections}
+    for item in s.items:
+        if item.section in by_section:  # always, in a statement valid enough to be shown
+            by_section[item.section].append(item)
+    for sec in FORMAT.sections:
+        label, items = _SECTION[sec.code], by_section[sec.code]
         out.append(
             f'  <tbody class="sec sec-{sec.code}">\n'
             f'    <tr class="sec-head"><th colspan="3" scope="colgroup">{label}</th></tr>\n'
         )
-        for item in sv.items:
+        for item in items:
             notes = ""
             if item.approval_ref:
                 notes = f"<br><small>批准：{escape(item.approval_ref)}</small>"
@@ -54,14 +63,14 @@ def unified_table(qv) -> Markup:
                 notes += f"<br><small>{cn_date(item.date)}</small>"
             out.append(
                 f"    <tr><td>{_category(sec.code, item.category)}</td>"
-                f"<td>{escape(item.description or '')}{notes}</td>"
+                f"<td>{_text(item.description)}{notes}</td>"
                 f'<td class="num">{money(item.amount)}</td></tr>\n'
             )
-        if not sv.items:
+        if not items:
             out.append('    <tr><td colspan="3" class="none">本季度无</td></tr>\n')
         out.append(
             f'    <tr class="subtotal"><th scope="row" colspan="2">{label}合计</th>'
-            f'<td class="num">{money(sv.total)}</td></tr>\n  </tbody>\n'
+            f'<td class="num">{money(s.totals[sec.code])}</td></tr>\n  </tbody>\n'
         )
     out.append(
         '  <tbody class="balances">\n'

@@ -8,22 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
-from decimal import Decimal
 from urllib.parse import quote
 
 from .metrics import Metrics
-from .model import Community, Dataset, District, Item, Statement
+from .model import Community, Dataset, District, Statement
 from .problems import Problem
 from .quarter import Quarter
-from .schema import FORMAT, Section
 from .status import RedFlag, Status, red_flags
-
-
-@dataclass
-class SectionView:
-    section: Section
-    items: list[Item]
-    total: Decimal
 
 
 @dataclass
@@ -37,14 +28,6 @@ class QuarterView:
     def shown(self) -> bool:
         """Figures are shown only for a valid statement."""
         return self.statement is not None and self.statement.valid
-
-    @property
-    def sections(self) -> list[SectionView]:
-        s = self.statement
-        return [
-            SectionView(sec, [i for i in s.items if i.section == sec.code], s.total(sec.code))
-            for sec in FORMAT.sections
-        ]
 
     @property
     def errors(self) -> list[Problem]:
