@@ -7,7 +7,6 @@ files (CSV, JSON, Atom, sitemap) are written directly. Output paths come from se
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 from functools import partial
@@ -25,7 +24,7 @@ from .parallel import WorkerFailed, in_parallel
 from .posters import SIZE_NAMES, Posters, link
 from .schema import FORMAT
 from .status import Status
-from .validate import validate_folder
+from .validate import gc_paused, validate_folder
 from .views import (
     LedgerIndex,
     all_views,
@@ -75,16 +74,18 @@ class LiangshaiGenerator(Generator):
                 f"数据有 {len(data.report.errors)} 个错误，未生成网站"
                 + (f"：{named}" if named else "（运行 invoke validate 查看详情）")
             )
-        self.data, self.metrics = data, compute(data)
-        self.ledgers = LedgerIndex(data)
-        self.by_community: dict[str, list] = {}  # every statement, active quarter or not
-        for (cid, _), statement in sorted(data.statements.items()):
-            self.by_community.setdefault(cid, []).append(statement)
-        self.views = all_views(data, self.metrics, self.ledgers)
-        self.companies = company_views(self.views, self.ledgers)
-        # Like the validated data, these live until the end of the build: keep the cyclic
-        # collector from walking them at every later collection.
-        gc.freeze()
+        # Like the validated data, the views are many small objects that live until the end
+        # of the build: made with the cyclic collector paused, then kept out of its way.
+        with gc_paused():
+            self.data, self.metrics = data, compute(data)
+            self.ledgers = LedgerIndex(data)
+            self.by_community: dict[str, list] = {}  # every statement, active quarter or not
+            for (cid, _), statement in data.statements.items():
+                self.by_community.setdefault(cid, []).append(statement)
+            for statements in self.by_community.values():
+                statements.sort(key=lambda s: s.quarter)
+            self.views = all_views(data, self.metrics, self.ledgers)
+            self.companies = company_views(self.views, self.ledgers)
         self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
         self.poster_jobs, self.poster_files = self.posters.available()
         site = data.settings

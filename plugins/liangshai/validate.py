@@ -343,19 +343,33 @@ def check_folder(data: Dataset, folder: Path) -> Checked:
     return [check_statement(scratch, d) for d in drafts], report.problems
 
 
+# Statements per pickle in the cache. Pickle remembers every object it has written, and
+# that memo slows it down once it outgrows the CPU caches: a whole 20,000-statement folder
+# took twice as long per statement as in pieces. (Pieces do not share objects: a problem of
+# a statement and the same problem in the folder's list come back equal, not identical.)
+PICKLE_CHUNK = 250
+
+
 def _save(path: Path, checked: Checked) -> None:
-    for s in checked[0]:
+    statements, problems = checked
+    for s in statements:
         s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as f:
-        pickle.dump(checked, f, protocol=5)
+        pickle.dump(problems, f, protocol=5)
+        for k in range(0, len(statements), PICKLE_CHUNK):
+            pickle.dump(statements[k : k + PICKLE_CHUNK], f, protocol=5)
     tmp.replace(path)
 
 
 def _load(path: Path) -> Checked:
+    statements: list[Statement] = []
     with path.open("rb") as f:
-        return pickle.load(f)
+        problems = pickle.load(f)
+        while f.peek(1):
+            statements += pickle.load(f)
+    return statements, problems
 
 
 def _where(s: Statement) -> str:
