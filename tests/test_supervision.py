@@ -216,6 +216,16 @@ def test_a_tampered_seal_file_is_refused(folder):
     assert problems and "指纹不符" in problems[0].message
 
 
+def test_a_seal_line_with_half_a_character_is_refused(folder):
+    # "\ud800" is valid JSON but no UTF-8 text: the line cannot be fingerprinted.
+    seal(folder, Q1)
+    path = folder.path("seals/2024Q1.jsonl")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"prepared_by":"', '"prepared_by":"\\ud800', 1), encoding="utf-8")
+    problems = [p for p in folder.validate().report.problems if p.code == "structure"]
+    assert problems and "封存记录无法读取" in problems[0].message
+
+
 def test_invoke_seal(folder):
     def run(*args):
         return subprocess.run(

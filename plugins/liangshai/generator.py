@@ -195,7 +195,7 @@ class LiangshaiGenerator(Generator):
         last build is left out; its files are kept."""
         data, page = self.data, partial(self._write, writer)
         jobs = [
-            self.write_templates,  # imports openpyxl on a first build: the slowest job
+            self.write_templates,
             partial(page, "home", "", "home", page_name="home"),
             partial(page, "methods", "", "methods", page_name="methods"),
             partial(

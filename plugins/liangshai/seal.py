@@ -81,12 +81,13 @@ def read_seals(root: Path, report: Report) -> list[Seal]:
                     source.name,
                     number,
                 )
-            except (ValueError, KeyError, TypeError) as exc:
+                intact = fingerprint(seal.statement) == seal.fingerprint
+            except (ValueError, KeyError, TypeError) as exc:  # orjson's errors are TypeErrors
                 source.problem(
                     "structure", row=number, details={"detail": f"封存记录无法读取（{exc}）"}
                 )
                 continue
-            if fingerprint(seal.statement) != seal.fingerprint:
+            if not intact:
                 source.problem(
                     "structure",
                     row=number,

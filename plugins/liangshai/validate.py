@@ -329,7 +329,8 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         results[k] = checked or _load(paths[k])
 
     with suppress(WorkerFailed):  # a folder a worker failed on is checked again below
-        in_parallel(2, [partial(check, k) for k in missing], collect, Path(cache), least=2)
+        jobs = [partial(check, k) for k in missing]
+        in_parallel(min(2, os.cpu_count() or 1), jobs, collect, Path(cache), least=2)
     return [
         results.get(k) or (_load(paths[k]) if paths[k].exists() else check_folder(data, folder))
         for k, folder in enumerate(folders)
