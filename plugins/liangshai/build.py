@@ -6,7 +6,6 @@ untouched, so the live site never shows half a build.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 from . import DEFAULTS
 from .cli import EXIT_CANNOT_RUN, EXIT_ERRORS, EXIT_OK
 from .generator import BuildError, setting_path
-from .incremental import Reuse, tree_digest
+from .incremental import Reuse, list_files, tree_digest
 from .load import CannotRun
 from .report import render_text
 
@@ -77,12 +76,7 @@ def build_site(
         files = reuse.commit(staging)
         shutil.rmtree(staging)
     else:
-        root = len(str(staging)) + 1
-        files = sorted(
-            os.path.join(folder[root:], name)
-            for folder, _, names in os.walk(staging)
-            for name in names
-        )
+        files = list_files(staging)
         swap_in(staging, target)
     reuse.save(inputs, files)
     reused = f"（{reuse.reused} 个单元未变化，直接沿用）" if reuse.reused else ""

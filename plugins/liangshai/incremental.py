@@ -65,6 +65,7 @@ class Reuse:
         same = old.get("version") == VERSION and old.get("output") == str(self.previous)
         self.old = old if same and self.previous.is_dir() else {}
         self.units: dict[str, list[str]] = {}
+        self.kept: list[str] = []  # files of the units kept from the previous output
         self.reused = 0
 
     def unchanged(self, inputs: str) -> bool:
@@ -83,25 +84,18 @@ class Reuse:
         files = self.old.get("units", {}).get(key)
         if files is None or files != self.units.get(key):
             return False
-        if not all((self.previous / f).is_file() for f in files):
+        previous = str(self.previous)
+        if not all(os.path.isfile(os.path.join(previous, f)) for f in files):
             return False
+        self.kept += files
         self.reused += 1
         return True
 
     def commit(self, staging: Path) -> list[str]:
         """Move what was rendered into the output and remove what is no longer made.
         Returns every file of the new output."""
-        rendered = sorted(
-            str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() or p.is_symlink()
-        )
-        kept = {
-            f
-            for key, files in self.units.items()
-            if key in self.old.get("units", {})
-            for f in files
-            if (self.previous / f).is_file()
-        }
-        made = set(rendered) | kept
+        rendered = list_files(staging)
+        made = set(rendered) | set(self.kept)
         for rel in rendered:
             dest = self.previous / rel
             if not dest.parent.is_dir():
@@ -123,3 +117,11 @@ class Reuse:
         tmp = self.file.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         tmp.replace(self.file)
+
+
+def list_files(root: Path) -> list[str]:
+    """Every file under `root`, as sorted paths relative to it."""
+    start = len(str(root)) + 1
+    return sorted(
+        os.path.join(folder[start:], name) for folder, _, names in os.walk(root) for name in names
+    )
