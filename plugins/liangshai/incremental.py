@@ -1,8 +1,9 @@
 """Incremental builds keyed by content.
 
-Every community (its page, downloads, feed and redirects) and every company page is a *unit*
-whose key is the SHA-256 of everything it is made from: its view model (community, statements,
-statuses, flags, ledger rows, district), the theme, the plugin's code and the settings. A unit
+Every community (its page, downloads, feed and redirects), company page and district page is
+a *unit* whose key is the SHA-256 of everything it is made from: its view model (community,
+statements, statuses, flags, ledger rows, district; for a company or district its members'
+keys), the theme, the plugin's code and the settings. A unit
 whose key is unchanged since the last build is not rendered again: its files stay where they
 are in the output. What is rendered goes to a staging folder first and is moved into the
 output only when the whole build has succeeded, so a failed build changes nothing; files the
