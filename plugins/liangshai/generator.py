@@ -85,6 +85,9 @@ class LiangshaiGenerator(Generator):
             for statements in self.by_community.values():
                 statements.sort(key=lambda s: s.quarter)
             self.views = all_views(data, self.metrics, self.ledgers)
+            self.by_district: dict[str, list] = {}  # the views of each district, in id order
+            for view in self.views.values():
+                self.by_district.setdefault(view.community.district, []).append(view)
             self.companies = company_views(self.views, self.ledgers)
         self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
         self.poster_jobs, self.poster_files = self.posters.available()
@@ -124,7 +127,7 @@ class LiangshaiGenerator(Generator):
         return self.settings[f"LIANGSHAI_{kind.upper()}_URL"].format(key=key)
 
     def district_views(self, slug):
-        return [v for v in self.views.values() if v.community.district == slug]
+        return self.by_district.get(slug, [])
 
     def trend(self, view):
         rows = [
