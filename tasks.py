@@ -15,7 +15,9 @@ sys.path.insert(0, str(ROOT / "plugins"))  # works before `pip install -e .` too
 SAMPLE = {"communities": 48, "quarters": 6, "seed": 2024}
 # Debian packages the site, posters and tests need: Chromium for browser tests; a CJK font
 # for pages and posters; HarfBuzz's subsetter, without which WeasyPrint embeds fonts ~25x
-# slower; poppler (pdftoppm, pdftotext, pdffonts) to check rendered posters.
+# slower; poppler (pdftoppm, pdftotext, pdffonts) to check rendered posters; LibreOffice
+# Calc, to make test files the way property companies do (re-saved workbooks, .xls, .ods) and
+# to open what we write for Excel users.
 DEBIAN_PACKAGES = [
     "chromium",
     "fonts-noto-cjk",
@@ -23,6 +25,7 @@ DEBIAN_PACKAGES = [
     "poppler-utils",
     "libpango-1.0-0",
     "libpangoft2-1.0-0",
+    "libreoffice-calc-nogui",
 ]
 
 
@@ -112,7 +115,7 @@ def sample(c):
     from liangshai.demo import generate, planted_table
 
     data = ROOT / "data"
-    for folder in ("statements", "ledgers"):
+    for folder in ("statements", "ledgers", "seals"):
         shutil.rmtree(data / folder, ignore_errors=True)
     print(generate(data, **SAMPLE, mixed=True))
     with (data / "scenarios.csv").open(encoding="utf-8") as f:

@@ -271,6 +271,32 @@ def demo_200(tmp_path_factory) -> Path:
     return dest
 
 
+def soffice(src: Path, to: str, outdir: Path) -> Path:
+    """Convert a file with LibreOffice (installed by `invoke setup`), as someone re-saving it
+    in a spreadsheet program would; returns the new file."""
+    import subprocess
+
+    profile = outdir / ".lo-profile"
+    outdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(outdir),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    shutil.rmtree(profile, ignore_errors=True)
+    return outdir / f"{src.stem}.{to.split(':')[0]}"
+
+
 def build(data_root: Path, output: Path, **kw) -> int:
     """Build a site from `data_root` into `output`, as `invoke build` does."""
     from liangshai.build import build_site

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import re
+import zipfile
+from dataclasses import replace
 from datetime import date
 
 from openpyxl import load_workbook
 
+from liangshai import files
 from liangshai.excel import (
     FOOTER,
     LISTS_SHEET,
@@ -15,6 +19,7 @@ from liangshai.excel import (
     write_csv_templates,
     write_template,
 )
+from liangshai.quarter import Quarter
 from liangshai.schema import FORMAT
 
 
@@ -116,3 +121,120 @@ def test_csv_templates_have_chinese_headers_and_bom(tmp_path):
     assert items.read_bytes().startswith(b"\xef\xbb\xbf")
     with items.open(encoding="utf-8-sig") as f:
         assert next(csv.reader(f)) == [f.label for f in FORMAT.tables["items"].fields]
+
+
+# ----------------------------------------------------------------------------- as handed in
+
+XLSX = "statements/2024Q2/rongyin-huayuan.xlsx"
+
+
+def filled(folder, items=ITEMS, header=HEADER, rel=XLSX):
+    """A filled template in place of rongyin-huayuan's 2024Q2 rows of the batch files."""
+    path = folder.path(rel)
+    write_template(path)
+    first = fill(path, header, items)
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows.pop(0))
+    folder.edit("statements/2024Q2/items.csv", lambda rows: rows.__delitem__(slice(0, 5)))
+    return path, first
+
+
+def statement(folder):
+    data = folder.validate()
+    return data, data.statement("rongyin-huayuan", Quarter(2024, 2))
+
+
+def test_a_formula_without_its_result_is_an_error_that_says_so(folder):
+    # openpyxl (like any script) writes formulas without a computed result; Excel would show
+    # 10000, but the file holds no number: reading it as blank would lose the income.
+    _, first = filled(folder, [["收入", "停车费", "地面停车费", "=5000*2"], *ITEMS[1:]])
+    data, s = statement(folder)
+    found = data.report.flatten()
+    assert (folder.name(XLSX), first, "amount", "formula-without-value") in found
+    (p,) = [p for p in data.report.problems if p.code == "formula-without-value"]
+    assert "=5000*2" in p.message and "保存" in p.hint
+    assert s is not None and not s.valid  # never shown as if the figure were read
+
+
+def test_rows_below_the_signature_block_are_read(folder):
+    path, _ = filled(folder)
+    wb = load_workbook(path)
+    ws = wb[SHEET]
+    footer = _find(ws, FOOTER[0])
+    ws.cell(footer + 4, 1, "收入")  # a row added below the signatures, as people do
+    ws.cell(footer + 4, 2, "进场费")
+    ws.cell(footer + 4, 3, "快递柜进场费")
+    ws.cell(footer + 4, 4, 100)
+    ws.cell(footer + 6, 1, "注：以上数据经业委会核对")
+    ws.cell(_find(ws, "本期结余"), 2, 17900)
+    ws.cell(_find(ws, "专户余额"), 2, 17900)
+    wb.save(path)
+    data, s = statement(folder)
+    assert s.valid and len(s.items) == 6 and s.total("income") == 12100
+    assert data.report.flatten() == [(folder.name(XLSX), footer + 6, None, "row-not-read")]
+    assert footer + 6 == 60  # the row test_validate's case names
+
+
+def test_every_sheet_holding_a_statement_is_read(folder):
+    path, _ = filled(folder)
+    wb = load_workbook(path)
+    second = wb.copy_worksheet(wb[SHEET])
+    second.title = "闽江新村"
+    second.cell(_find(second, "小区编号"), 2, "minjiang-xincun")
+    second.cell(_find(second, "公示日期"), 2, date(2024, 8, 10))
+    wb.create_sheet("草稿")["B3"] = "这里是草稿"
+    wb.save(path)
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows.pop(0))
+    folder.edit("statements/2024Q2/items.csv", lambda rows: rows.__delitem__(slice(0, 5)))
+    data = folder.validate()
+    assert data.report.flatten() == [(folder.name(XLSX), None, None, "sheet-not-read")]
+    assert "草稿" in data.report.problems[0].message
+    for cid in ("rongyin-huayuan", "minjiang-xincun"):
+        s = data.statement(cid, Quarter(2024, 2))
+        assert s.valid and s.file == folder.name(XLSX) and len(s.items) == 5
+
+
+def test_rows_past_a_stale_dimension_are_read(folder):
+    path, _ = filled(folder)
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B4"', xml),
+    )
+    data, s = statement(folder)
+    assert data.report.problems == [] and len(s.items) == 5 and s.valid
+
+
+def test_a_sheet_over_the_row_limit_is_named(folder, monkeypatch):
+    filled(folder)
+    monkeypatch.setattr(files, "LIMITS", replace(files.LIMITS, sheet_rows=30))
+    found = folder.validate().report.flatten()
+    assert (folder.name(XLSX), None, None, "too-many-rows") in found
+
+
+def test_a_zip_bomb_is_refused_before_it_is_opened(folder):
+    path = folder.path(XLSX)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (60 * 1024 * 1024))
+    assert path.stat().st_size < 200_000
+    data = folder.validate()
+    (p,) = [p for p in data.report.problems if p.file == folder.name(XLSX)]
+    assert p.code == "file-too-large" and "解压后" in p.message
+
+
+def test_a_workbook_renamed_xls_is_read_as_a_workbook(folder):
+    path, _ = filled(folder)
+    path.rename(path.with_suffix(".xls"))
+    data, s = statement(folder)
+    assert data.report.problems == [] and s.valid and s.file.endswith(".xls")
+
+
+def rewrite_part(path, part, change):
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts[part] = change(parts[part])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)

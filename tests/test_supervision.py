@@ -212,7 +212,7 @@ def test_a_tampered_seal_file_is_refused(folder):
     path.write_text(
         path.read_text(encoding="utf-8").replace("7900.00", "7000.00", 1), encoding="utf-8"
     )
-    problems = [p for p in folder.validate().report.problems if p.code == "structure"]
+    problems = [p for p in folder.validate().report.problems if p.code == "seal-damaged"]
     assert problems and "指纹不符" in problems[0].message
 
 
@@ -222,7 +222,7 @@ def test_a_seal_line_with_half_a_character_is_refused(folder):
     path = folder.path("seals/2024Q1.jsonl")
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace('"prepared_by":"', '"prepared_by":"\\ud800', 1), encoding="utf-8")
-    problems = [p for p in folder.validate().report.problems if p.code == "structure"]
+    problems = [p for p in folder.validate().report.problems if p.code == "seal-damaged"]
     assert problems and "封存记录无法读取" in problems[0].message
 
 

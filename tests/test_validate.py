@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from liangshai import load
+from liangshai import files
 from liangshai.model import canonical_json, fingerprint_of
 from liangshai.schema import FORMAT
 
@@ -88,6 +91,10 @@ def drop_column(rel, field):
 CASES = {
     "file-missing": (lambda f: f.path(COMM).unlink(), (COMM, None, None)),
     "file-unreadable": (
+        lambda f: f.write(Q1_ITEMS, b"\x01\x02garbage\x00\x00\x03"),
+        (Q1_ITEMS, None, None),
+    ),
+    "unsupported-format": (
         lambda f: f.write(Q1_ITEMS, b"\x89PNG\r\n\x1a\n\x00\x00garbage"),
         (Q1_ITEMS, None, None),
     ),
@@ -240,6 +247,60 @@ CASES = {
         ),
         ("ledgers/corrections.csv", 2, None),
     ),
+    # The data folder: every file read, ignored by rule, or named
+    "not-regular-file": (
+        lambda f: os.mkfifo(f.path(f"{Q1}/more.csv")),
+        (f"{Q1}/more.csv", None, None),
+    ),
+    "unknown-file": (
+        lambda f: f.write(f"{Q1}/notes.txt", "记得下周交\n"),
+        (f"{Q1}/notes.txt", None, None),
+    ),
+    "unknown-folder": (
+        lambda f: shutil.copytree(f.path(Q1), f.path("statements/2024Q1 - 副本")),
+        ("statements/2024Q1 - 副本", None, None),
+    ),
+    "undecodable-line": (
+        lambda f: f.write(
+            Q1_ITEMS,
+            f.path(Q1_ITEMS).read_bytes().replace("地面停车费".encode(), b"\xff\xfe\xfd", 1),
+        ),
+        (Q1_ITEMS, 2, None),
+    ),
+    "yaml-alias": (
+        lambda f: yaml_statement(
+            f,
+            income="income:\n  - &x {category: parking, description: 停车费, amount: 1}\n  - *x\n",
+        ),
+        (f"{Q1}/rongyin-huayuan.yaml", 10, None),
+    ),
+    # Workbooks: see test_excel.py
+    "too-many-rows": (None, ("statements/2024Q2/rongyin-huayuan.xlsx", None, None)),
+    "formula-without-value": (None, ("statements/2024Q2/rongyin-huayuan.xlsx", 13, "amount")),
+    "sheet-not-read": (None, ("statements/2024Q2/rongyin-huayuan.xlsx", None, None)),
+    "row-not-read": (None, ("statements/2024Q2/rongyin-huayuan.xlsx", 60, None)),
+    "wrong-shape": (
+        lambda f: yaml_statement(f, income="note: [一, 二]\n"),
+        (f"{Q1}/rongyin-huayuan.yaml", 1, "note"),
+    ),
+    "control-character": (set_cell(COMM, 2, "name", "榕荫\x07花园"), (COMM, 2, "name")),
+    "invalid-phone": (
+        replace_text("districts.yaml", "phone: 0591-00000000", "phone: 0591-0000?x"),
+        ("districts.yaml", 1, "phone"),
+    ),
+    "invalid-url": (None, ("site.yaml", None, None)),  # site.yaml: cannot run, see below
+    "quarter-out-of-range": (
+        both(
+            replace_text("site.yaml", "city:", "first_quarter: 2024Q1\ncity:"),
+            lambda f: yaml_statement(f, quarter="2015Q1"),
+        ),
+        ("statements/2015Q1/rongyin-huayuan.yaml", 1, "quarter"),
+    ),
+    "seal-damaged": (
+        both(sealed(), replace_text("seals/2024Q1.jsonl", '"prev":"', '"prev":"0')),
+        ("seals/2024Q1.jsonl", 1, None),
+    ),
+    "seal-missing": (None, ("seals/2024Q1.jsonl", 1, None)),  # needs a witness: test_seals.py
 }
 
 
@@ -257,7 +318,9 @@ def test_check(folder, code):
 
 
 def test_file_too_large(folder, monkeypatch):
-    monkeypatch.setattr(load, "MAX_FILE_BYTES", 100)
+    text = folder.path(Q1_ITEMS).read_text(encoding="utf-8")
+    folder.write(Q1_ITEMS, text + text.split("\n", 1)[1] * 5)  # larger than any other file
+    monkeypatch.setattr(files, "LIMITS", replace(files.LIMITS, file_bytes=4000))
     found = folder.validate().report.flatten()
     assert (folder.name(Q1_ITEMS), None, None, "file-too-large") in found
 

@@ -20,7 +20,14 @@ SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 _PLAIN_AMOUNT = re.compile(r"^-?\d{1,12}(?:\.\d{1,2})?$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# An address that a mailto: link carries whole: no "?", "&", spaces or quotes to smuggle in
+# a subject, a body or another recipient.
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9()\- ]{3,24}(?:转[0-9]{1,6})?$")
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%!$'()*+,;=:@/-]*)?$")
+# Characters no page, feed or spreadsheet should carry: C0 and C1 controls but tab and line
+# breaks, and the two non-characters XML forbids.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _ZERO = {"-", "—", "–", "－", "―", "--"}
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓"}
 _FALSE = {"否", "n", "no", "false", "0", ""}
@@ -126,7 +133,15 @@ def mask(text: str) -> str:
     return text[:3] + "*" * max(len(text) - 7, 1) + text[-4:]
 
 
+def control_characters(text: str) -> str:
+    """The control characters in `text`, written as escapes (e.g. "\\x07"), or ""."""
+    found = dict.fromkeys(_CONTROL.findall(text))
+    return " ".join(ch.encode("unicode_escape").decode("ascii") for ch in found)
+
+
 def parse_text(text: str, field: Field | None = None) -> str:
+    if _CONTROL.search(text):
+        raise CellError("control-character", control_characters(text))
     limit = FORMAT.max_text_length
     if len(text) > limit:
         raise CellError("text-too-long", text[:20] + "…", count=len(text), limit=limit)
@@ -181,6 +196,27 @@ def parse_email(text: str, field: Field | None = None) -> str:
     return text
 
 
+def parse_phone(text: str, field: Field | None = None) -> str:
+    s = unicodedata.normalize("NFKC", text).strip()
+    if not _PHONE.match(s) or sum(ch.isdigit() for ch in s) < 3:
+        raise CellError("invalid-phone", text)
+    return s
+
+
+def parse_url(text: str, field: Field | None = None) -> str:
+    if not _URL.match(text):
+        raise CellError("invalid-url", text)
+    return text
+
+
+def parse_ids(text: str, field: Field | None = None) -> tuple[str, ...]:
+    """A list of ids (former ids): each one must be a valid id, since each becomes a URL."""
+    ids = parse_list(text, field)
+    for one in ids:
+        parse_id(one)
+    return ids
+
+
 def parse_account(text: str, field: Field | None = None) -> str:
     """Keep only the last four digits of a bank account: the rest is never published."""
     digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", text))
@@ -205,5 +241,8 @@ PARSERS = {
     "flag": parse_flag,
     "list": parse_list,
     "email": parse_email,
+    "phone": parse_phone,
+    "url": parse_url,
+    "ids": parse_ids,
     "account": parse_account,
 }

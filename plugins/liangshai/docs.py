@@ -19,7 +19,10 @@ TYPE_LABELS = {
     "integer": "整数",
     "flag": "是 / 否",
     "list": "列表（分号分隔）",
-    "email": "电子邮箱",
+    "email": "电子邮箱（不含 ?、& 和空格）",
+    "phone": "电话号码，如 0591-87654321",
+    "url": "网址，如 https://www.example.gov.cn/",
+    "ids": "编号列表（分号分隔，每个都须符合编号规则）",
     "account": "银行账号（只公开末 4 位）",
 }
 
@@ -65,6 +68,7 @@ def data_dictionary() -> str:
                 f"| `{f.name}` | {f.label} | {_cell('、'.join(f.aliases))} | {_cell(kind)} | "
                 f"{'是' if f.required else '否'} | {_cell(f.description)} |"
             )
+    out += _folder_rules()
     out += ["", "## 状态", "", "| 代码 | 状态 | 含义 |", "|---|---|---|"]
     out += [
         f"| `{code}` | {s['label']} | {s['description']} |" for code, s in FORMAT.statuses.items()
@@ -81,5 +85,48 @@ def data_dictionary() -> str:
     ]
     for c in FORMAT.checks.values():
         level = "错误" if c.severity == "error" else "警告"
+        level += "（不生成网站）" if c.fatal else ""
         out.append(f"| `{c.code}` | {level} | {c.title} | {c.flag or ''} | {_cell(c.hint)} |")
     return "\n".join(out) + "\n"
+
+
+def _folder_rules() -> list[str]:
+    """What the reader does with every file under data/ (format.yaml, files)."""
+    rules = FORMAT.files
+    out = [
+        "",
+        "## 数据文件夹里的文件",
+        "",
+        "数据文件夹里的每个文件和文件夹，要么被读取，要么在校验报告中写明没有读取的原因和改法。"
+        "文件按内容识别：改了扩展名的工作簿照样读取；"
+        "文件名或大小写不同的 CSV，表头能认出时照样读取。"
+        "季度文件夹的名称必须正好是 2025Q2 这样的格式。只读取数据文件夹里的普通文件"
+        "（链接到文件夹之外的文件、设备、管道一律不读）。",
+        "",
+        "以下文件按规则忽略，不读取也不报告：",
+        "",
+        "| 文件名 | 原因 |",
+        "|---|---|",
+    ]
+    out += [f"| `{_cell(r['pattern'])}` | {r['reason']} |" for r in rules["ignored"]]
+    out += [f"| `{r['name']}`（仅数据文件夹顶层） | {r['reason']} |" for r in rules["notes"]]
+    out += [
+        "",
+        "无法读取的格式（报告为错误，并说明如何转换）：",
+        "",
+        "| 文件 | 改法 |",
+        "|---|---|",
+    ]
+    out += [f"| {r['what']} | {_cell(r['hint'])} |" for r in rules["unsupported"].values()]
+    limits = FORMAT.limits
+    out += [
+        "",
+        "上限（超过时在读取之前就报告错误，文件不读取）：",
+        "",
+        f"- 任一文件：{limits.file_bytes:,} 字节；",
+        f"- 工作簿（.xlsx）解压后：{limits.workbook_bytes:,} 字节，"
+        f"内含部件 {limits.workbook_entries:,} 个；",
+        f"- 每个工作表：{limits.sheet_rows:,} 行；",
+        f"- YAML：嵌套 {limits.yaml_depth} 层，不允许锚点和别名（& 和 *）。",
+    ]
+    return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 
 MANIFEST = "build-manifest.json"
@@ -26,17 +27,35 @@ VERSION = 1
 
 
 def tree_digest(paths, into=None):
-    """Fold the names and bytes of every file under `paths` into a hash."""
+    """Fold the names and bytes of every file under `paths` into a hash. Links are folded in
+    as their target's name and special files as their kind: nothing but a regular file is
+    ever opened (a FIFO would block, a device never end)."""
     h = into or hashlib.sha256()
     for root in paths:
         root = Path(root)
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
+        if not os.path.lexists(root):
+            continue
+        for path in [root] if not root.is_dir() else _walk(root):
             if "__pycache__" in path.parts:
                 continue
             h.update(str(path.relative_to(root.parent)).encode() + b"\0")
-            h.update(path.read_bytes())
+            mode = os.lstat(path).st_mode
+            if stat.S_ISREG(mode):
+                h.update(path.read_bytes())
+            elif stat.S_ISLNK(mode):
+                h.update(b"link:" + os.fsencode(os.readlink(path)))
+            else:
+                h.update(b"special:%o" % stat.S_IFMT(mode))
     return h
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every entry under `root` but folders, in a stable order, without following links."""
+    out = []
+    for folder, dirs, names in os.walk(root):
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        out += [Path(folder, name) for name in names + links]
+    return sorted(out)
 
 
 def code_digest(theme: Path) -> str:

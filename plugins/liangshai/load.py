@@ -1,8 +1,9 @@
 """Load: read the registry, statements (batch CSV, YAML, Excel) and ledgers into records.
 
-A record is a row whose cells have been parsed by their field type. Every problem met on the
-way (unreadable bytes, wrong headers, a bad cell) goes to the Report; nothing raises for bad
-input and no row is dropped without a problem that says so.
+A record is a row whose cells have been parsed by their field type. Which files are read, and
+as what, is the layout's decision (layout.py); how bytes become text, files.py's. Every problem
+met on the way (unreadable bytes, wrong headers, a bad cell) goes to the Report; nothing raises
+for bad input and no row is dropped without a problem that says so.
 """
 
 from __future__ import annotations
@@ -17,43 +18,20 @@ from pathlib import Path
 import yaml
 
 from .cells import PARSERS, CellError
+from .excel import read_workbook
+from .files import Source, YamlRefused, yaml_compose, yaml_load
+from .layout import LEDGERS, quarter_folder, survey
 from .problems import Report
 from .quarter import Quarter
-from .schema import FORMAT, Field, Table
+from .rows import ITEM_CONTEXT, Columns, Draft, Record, Unread
+from .schema import FORMAT, Table
+from .seal import SealLog, read_seals
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
 SETTINGS_FILE = "site.yaml"
-ITEM_CONTEXT = ("community_id", "quarter", "section")  # given by the statement around an item
-LEDGERS = ("rectifications", "inspections", "complaints", "corrections")
 
 
 class CannotRun(Exception):
     """The run cannot start at all (missing data folder, unreadable settings): exit code 2."""
-
-
-@dataclass(slots=True)
-class Record:
-    values: dict
-    file: str
-    row: int | None
-    problems: list = field(default_factory=list)  # problems met reading this row or its file
-
-    def __getitem__(self, name):
-        return self.values.get(name)
-
-
-@dataclass
-class Draft:
-    """One statement as read from any serialization, before the rules are applied."""
-
-    header: Record
-    items: list[Record] = field(default_factory=list)
-    folder: Quarter | None = None  # the quarter folder it was found in
-    items_lost: list = field(default_factory=list)  # problems that kept items from being read
-
-    @property
-    def key(self) -> tuple:
-        return (self.header["community_id"], self.header["quarter"])
 
 
 @dataclass
@@ -64,207 +42,62 @@ class Inputs:
     communities: list[Record] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)  # quarter folders, read by validate
     ledgers: dict[str, list[Record]] = field(default_factory=dict)
-    seals: list = field(default_factory=list)  # seal.Seal
+    seals: SealLog = field(default_factory=SealLog)
 
 
-# ----------------------------------------------------------------------------- reading bytes
-
-
-class Source:
-    """One input file: its bytes, decoded text, and the name problems are reported under."""
-
-    def __init__(self, path: Path, root: Path, report: Report):
-        self.path, self.report = path, report
-        try:
-            self.name = path.relative_to(root.parent).as_posix()
-        except ValueError:
-            self.name = path.as_posix()
-
-    def problem(self, code: str, **kw):
-        return self.report.add(code, file=self.name, **kw)
-
-    def read_bytes(self) -> bytes | None:
-        try:
-            size = self.path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                self.problem("file-too-large", details={"size": size, "limit": MAX_FILE_BYTES})
-                return None
-            return self.path.read_bytes()
-        except OSError as exc:
-            self.problem("file-unreadable", details={"detail": exc.strerror or str(exc)})
-            return None
-
-    def read_text(self) -> str | None:
-        data = self.read_bytes()
-        if data is None:
-            return None
-        text = decode(data)
-        if text is None:
-            self.problem(
-                "file-unreadable", details={"detail": "不是 UTF-8 或 GBK/GB18030 编码的文本文件"}
-            )
-        elif not text.strip():
-            self.problem("file-empty")
-            return None
-        return text
-
-
-def decode(data: bytes) -> str | None:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK); None for binary data."""
-    if b"\x00" in data:
-        return None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not _looks_binary(text):
-            return text
-    return None
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:4096]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t")
-    return controls > len(sample) // 100
-
-
-# ----------------------------------------------------------------------------- parsing rows
-
-
-class Columns:
-    """Maps a header row to the table's fields and parses data rows into records."""
-
-    def __init__(
-        self, table: Table, headers: list, source: Source, row: int | None = 1, implied=()
-    ):
-        self.table, self.source = table, source
-        start = len(source.report.problems)
-        self.slots: list[tuple[int, Field, callable, dict]] = []
-        self.width = len(headers)
-        seen: dict[str, int] = {}
-        for index, header in enumerate(headers):
-            text = "" if header is None else str(header).strip()
-            f = table.field_for_header(text) if text else None
-            if f is None:
-                if text:
-                    known = "、".join(x.label for x in table.fields)
-                    source.problem("extra-column", row=row, value=text, details={"known": known})
-                continue
-            if f.name in seen:
-                source.problem("duplicate-column", row=row, field=f.name, label=f.label)
-                continue
-            seen[f.name] = index
-            self.slots.append((index, f, PARSERS[f.type], {}))
-        for f in table.fields:
-            if f.required and f.name not in seen and f.name not in implied:
-                aliases = "、".join(f.names()[1:])
-                source.problem(
-                    "missing-column",
-                    row=row,
-                    field=f.name,
-                    label=f.label,
-                    details={"aliases": aliases},
-                )
-        # A header problem concerns every row of the file: each record carries it.
-        self.header_problems = source.report.problems[start:]
-
-    def record(self, cells: list, row: int | None) -> Record:
-        problems = self.source.report.problems
-        start = len(problems)
-        values = {}
-        n = len(cells)
-        for index, f, parser, memo in self.slots:
-            raw = cells[index] if index < n else None
-            # Fast path: most cells repeat a text already parsed in this column.
-            hit = memo.get(raw, _MISS) if raw.__class__ is str else _MISS
-            if hit is _MISS or hit.__class__ is CellError:
-                hit = parse_cell(f, raw, parser, memo, self.source, row)
-            values[f.name] = hit
-        if n > self.width and any(str(c).strip() for c in cells[self.width :]):
-            self.source.problem("cell-count", row=row, details={"count": n, "expected": self.width})
-        own = problems[start:] if len(problems) > start else []
-        return Record(values, self.source.name, row, self.header_problems + own)
-
-
-_MISS = object()
-
-
-def parse_cell(f: Field, raw, parser, memo: dict, source: Source, row: int | None):
-    """Parse one cell; report a problem and return None when it is blank-but-required or bad."""
-    key = raw if raw.__class__ is str else (raw.__class__, raw)
-    hit = memo.get(key, _MISS)
-    if hit is _MISS:
-        text = cell_text(raw)
-        if not text:
-            hit = CellError("required-value") if f.required else None
-        else:
-            try:
-                hit = parser(text, f)
-            except CellError as err:
-                hit = err
-        memo[key] = hit
-    if hit.__class__ is CellError:
-        source.problem(
-            hit.code, row=row, field=f.name, label=f.label, value=hit.value, details=hit.details
-        )
-        return None
-    return hit
-
-
-def cell_text(raw) -> str:
-    """A cell as stripped text, whether it came from CSV, YAML or an Excel cell value."""
-    if raw is None:
-        return ""
-    if isinstance(raw, str):
-        return raw.strip()
-    if isinstance(raw, bool):
-        return "是" if raw else "否"
-    if isinstance(raw, float):  # Excel stores numbers as binary floats
-        return f"{round(raw, 6):.6f}".rstrip("0").rstrip(".")
-    if isinstance(raw, date):
-        return raw.isoformat()[:10]
-    return str(raw).strip()
-
-
-# ----------------------------------------------------------------------------- file formats
+# ----------------------------------------------------------------------------- CSV
 
 
 def read_csv(path: Path, table: Table, root: Path, report: Report) -> list[Record]:
-    return read_csv_file(path, table, root, report)[0]
+    return csv_records(Source(path, root, report), table)[0]
 
 
-def read_csv_file(path: Path, table: Table, root: Path, report: Report):
-    """Records of a CSV file, and the file-level problems (which spoil every row of it)."""
-    start = len(report.problems)
-    records = _read_csv(path, table, root, report)
-    file_problems = [p for p in report.problems[start:] if p.row in (None, 1)]
+def csv_records(source: Source, table: Table) -> tuple[list[Record], list]:
+    """Records of a CSV file, and the file-level errors (which spoil every row of it)."""
+    problems = source.report.problems
+    start = len(problems)
+    records = _csv_rows(source, table)
+    file_problems = [p for p in problems[start:] if p.row in (None, 1) and p.severity == "error"]
     return records, file_problems
 
 
-def _read_csv(path: Path, table: Table, root: Path, report: Report) -> list[Record]:
-    source = Source(path, root, report)
+def _csv_rows(source: Source, table: Table) -> list[Record]:
     text = source.read_text()
     if text is None:
         return []
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        source.problem("file-unreadable", details={"detail": f"CSV 格式错误：{exc}"})
-        return []
-    if not rows:
-        source.problem("file-empty")
-        return []
-    columns = Columns(table, rows[0], source)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    bad = source.line_problems  # lines that were not valid text: their rows carry it
     records = []
-    for number, cells in enumerate(rows[1:], start=2):
-        if not any(cells) or not "".join(cells).strip():
-            source.problem("blank-row", row=number)
-            continue
-        records.append(columns.record(cells, number))
+    number = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            source.problem("file-empty")
+            return []
+        columns = Columns(table, header, source)
+        columns.header_problems += [bad[n] for n in range(1, reader.line_num + 1) if n in bad]
+        last = reader.line_num
+        for cells in reader:
+            number += 1
+            lines = range(last + 1, reader.line_num + 1)
+            last = reader.line_num
+            lost = [bad[n] for n in lines if n in bad] if bad else []
+            if not "".join(cells).strip():
+                if not lost:
+                    source.problem("blank-row", row=number)
+                continue
+            record = columns.record(cells, number)
+            record.problems += lost
+            records.append(record)
+    except csv.Error as exc:
+        detail = f"CSV 格式错误：{exc}；第 {number} 行及之后未读取"
+        source.problem("file-unreadable", details={"detail": detail})
     return records
+
+
+# ----------------------------------------------------------------------------- YAML
 
 
 def _yaml_nodes(source: Source):
@@ -273,7 +106,10 @@ def _yaml_nodes(source: Source):
     if text is None:
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml_compose(text)
+    except YamlRefused as exc:
+        source.problem(exc.code, row=exc.mark.line + 1, details={"detail": exc.detail})
+        return None
     except yaml.YAMLError as exc:
         source.problem("file-unreadable", details={"detail": f"YAML 格式错误：{exc}"})
         return None
@@ -312,11 +148,21 @@ def _mapping(node, source: Source, what: str) -> list[tuple[str, yaml.Node]] | N
         line = node.start_mark.line + 1 if node is not None else None
         source.problem("structure", row=line, details={"detail": f"{what}应为“键: 值”的映射"})
         return None
-    return [(str(k.value), v) for k, v in node.value]
+    return [(_key_text(k), v) for k, v in node.value]
+
+
+def _key_text(node: yaml.Node) -> str:
+    return node.value if isinstance(node, yaml.ScalarNode) else ""
+
+
+_SHAPES = {yaml.SequenceNode: "列表", yaml.MappingNode: "“键: 值”映射"}
 
 
 def _scalar(node):
-    return node.value if isinstance(node, yaml.ScalarNode) else None
+    """A value node as its exact text; a list or mapping where one value belongs is unread."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    return Unread("wrong-shape", details={"shape": _SHAPES.get(type(node), "其他结构")})
 
 
 def _record_from_mapping(
@@ -329,7 +175,11 @@ def _record_from_mapping(
 
 
 def read_yaml_statement(path: Path, root: Path, report: Report) -> Draft | None:
-    source = Source(path, root, report)
+    return yaml_statement(Source(path, root, report))
+
+
+def yaml_statement(source: Source) -> Draft | None:
+    report = source.report
     start = len(report.problems)
     node = _yaml_nodes(source)
     if node is None:
@@ -365,7 +215,8 @@ def read_yaml_statement(path: Path, root: Path, report: Report) -> Draft | None:
                 community_id=header["community_id"], quarter=header["quarter"], section=section
             )
             draft.items.append(record)
-    draft.header.problems = report.problems[start:]  # structure problems spoil the statement
+    errors = [p for p in report.problems[start:] if p.severity == "error"]
+    draft.header.problems = errors  # structure problems spoil the statement
     return draft
 
 
@@ -389,15 +240,31 @@ def read_districts(path: Path, root: Path, report: Report) -> list[Record]:
     return records
 
 
-# ----------------------------------------------------------------------------- the data folder
+# ----------------------------------------------------------------------------- settings
+
+# site.yaml's own fields: name -> (required, field type). Checked as cells are.
+SETTINGS_FIELDS = {
+    "city": (True, "text"),
+    "bureau": (True, "text"),
+    "hotline": (True, "phone"),
+    "site_url": (False, "url"),
+    "first_quarter": (False, "quarter"),
+}
 
 
-def read_settings(root: Path) -> dict:
-    path = root / SETTINGS_FILE
+def read_settings(root: Path, path: Path | None = None) -> dict:
+    """site.yaml, checked; any problem is CannotRun (exit 2): nothing is built from bad
+    settings."""
+    path = path or root / SETTINGS_FILE
+    scratch = Report()
+    text = Source(path, root, scratch).read_text() if path.exists() else None
+    if text is None:
+        why = scratch.problems[0].message if scratch.problems else "找不到文件"
+        raise CannotRun(f"无法读取设置文件 {path}：{why}")
     try:
-        settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+        settings = yaml_load(text)
         json.dumps(settings, ensure_ascii=False, default=str).encode()  # no "\ud800" escapes
-    except (OSError, UnicodeError, yaml.YAMLError) as exc:
+    except (UnicodeError, yaml.YAMLError) as exc:
         raise CannotRun(f"无法读取设置文件 {path}：{exc}") from None
     if not isinstance(settings, dict):
         raise CannotRun(f"设置文件 {path} 应为“键: 值”的映射")
@@ -406,25 +273,65 @@ def read_settings(root: Path) -> dict:
             raise CannotRun(f"设置文件 {path} 缺少 {key}")
     if not isinstance(settings["as_of"], date):
         raise CannotRun(f"设置文件 {path} 的 as_of 应为日期，如 2025-08-15")
+    for key, (_, kind) in SETTINGS_FIELDS.items():
+        if key in settings:
+            settings[key] = _setting(path, key, kind, settings[key])
+    _refuse_control_characters(path, settings)
+    first = settings.get("first_quarter")
+    if first is not None and first > Quarter.of(settings["as_of"]):
+        raise CannotRun(f"设置文件 {path} 的 first_quarter {first} 晚于 as_of 所在的季度")
     return settings
 
 
-def batch_drafts(folder: Path, root: Path, report: Report, quarter: Quarter | None) -> list[Draft]:
-    """Drafts from a quarter folder's statements.csv and items.csv."""
-    headers = read_csv(folder / "statements.csv", FORMAT.tables["statements"], root, report)
+def _setting(path: Path, key: str, kind: str, value):
+    """One setting parsed like a cell of its type; a bad one is CannotRun with the reason."""
+    try:
+        return PARSERS[kind](str(value).strip(), None)
+    except CellError as err:
+        message = FORMAT.checks[err.code].message
+        shown = message.format_map({**err.details, "value": value, "label": key})
+        raise CannotRun(f"设置文件 {path} 的 {key}：{shown}") from None
+
+
+def _refuse_control_characters(path: Path, value, key: str = "") -> None:
+    from .cells import control_characters
+
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_control_characters(path, v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _refuse_control_characters(path, v, key)
+    elif isinstance(value, str) and control_characters(value):
+        raise CannotRun(f"设置文件 {path} 的 {key} 含有控制字符 {control_characters(value)}")
+
+
+# ----------------------------------------------------------------------------- the data folder
+
+
+def batch_drafts(
+    statements: list[Source], items: list[Source], folder: Path, report: Report
+) -> list[Draft]:
+    """Drafts from a quarter folder's batch files (statements.csv and items.csv, or files
+    whose header says they are those)."""
     drafts = {}
     out = []
-    for record in headers:
-        draft = Draft(record, folder=quarter)
-        drafts.setdefault(draft.key, draft)
-        out.append(draft)
-    items_path = folder / "items.csv"
-    if not items_path.exists():
-        return out
-    items, lost = read_csv_file(items_path, FORMAT.tables["items"], root, report)
+    for source in statements:
+        for record in csv_records(source, FORMAT.tables["statements"])[0]:
+            draft = Draft(record)
+            drafts.setdefault(draft.key, draft)
+            out.append(draft)
+    if items and not statements:
+        root = items[0].root
+        Source(folder / "statements.csv", root, report).problem("file-missing")
+    lost, rows = [], []
+    for source in items:
+        records, file_problems = csv_records(source, FORMAT.tables["items"])
+        rows += records
+        lost += file_problems
     for draft in out:
         draft.items_lost = lost
-    for item in items:
+    for item in rows:
         key = (item["community_id"], item["quarter"])
         draft = drafts.get(key)
         if draft is not None:
@@ -441,53 +348,43 @@ def batch_drafts(folder: Path, root: Path, report: Report, quarter: Quarter | No
 
 
 def read_statement_folder(folder: Path, root: Path, report: Report) -> list[Draft]:
-    from .excel import read_excel_statement  # openpyxl is only imported when needed
-
-    try:
-        quarter = Quarter.parse(folder.name)
-    except ValueError:
-        quarter = None
+    """Every statement of a quarter folder (named exactly like 2025Q2: layout.py saw to it)."""
+    quarter = Quarter.parse(folder.name)
+    tables: dict[str, list[Source]] = {"statements": [], "items": []}
     drafts = []
-    if (folder / "statements.csv").exists():
-        drafts += batch_drafts(folder, root, report, quarter)
-    elif (folder / "items.csv").exists():
-        Source(folder / "statements.csv", root, report).problem("file-missing")
-    for path in sorted(folder.iterdir()):
-        suffix = path.suffix.lower()
-        draft = None
-        if suffix in (".yaml", ".yml"):
-            draft = read_yaml_statement(path, root, report)
-        elif suffix == ".xlsx" and not path.name.startswith("~$"):
-            draft = read_excel_statement(path, root, report)
-        if draft is not None:
-            draft.folder = quarter
-            drafts.append(draft)
+    for entry in quarter_folder(folder, root, report):
+        if entry.kind in tables:
+            tables[entry.kind].append(entry.source)
+        elif entry.kind == "yaml":
+            draft = yaml_statement(entry.source)
+            drafts += [draft] if draft is not None else []
+        else:
+            drafts += read_workbook(entry.source)
+    drafts = batch_drafts(tables["statements"], tables["items"], folder, report) + drafts
+    for draft in drafts:
+        draft.folder = quarter
     return drafts
 
 
 def load_inputs(root: Path, report: Report) -> Inputs:
-    """Read everything under the data folder `root`."""
+    """Read everything under the data folder `root`; name what is not read."""
     root = Path(root)
     if not root.is_dir():
         raise CannotRun(f"找不到数据文件夹 {root}")
-    inputs = Inputs(root=root, settings=read_settings(root))
-    required = {"districts.yaml": None, "communities.csv": None}
-    for name in required:
-        if not (root / name).exists():
+    layout = survey(root, report)
+    inputs = Inputs(root=root, settings=read_settings(root, layout.required.get(SETTINGS_FILE)))
+    for name in ("districts.yaml", "communities.csv"):
+        if name not in layout.required:
             Source(root / name, root, report).problem("file-missing")
-    if (root / "districts.yaml").exists():
-        inputs.districts = read_districts(root / "districts.yaml", root, report)
-    if (root / "communities.csv").exists():
+    if "districts.yaml" in layout.required:
+        inputs.districts = read_districts(layout.required["districts.yaml"], root, report)
+    if "communities.csv" in layout.required:
         table = FORMAT.tables["communities"]
-        inputs.communities = read_csv(root / "communities.csv", table, root, report)
-    statements = root / "statements"
-    if statements.is_dir():
-        inputs.folders = sorted(p for p in statements.iterdir() if p.is_dir())
+        inputs.communities = read_csv(layout.required["communities.csv"], table, root, report)
+    inputs.folders = [path for _, path in sorted(layout.folders)]
     for name in LEDGERS:
-        path = root / "ledgers" / f"{name}.csv"
-        records = read_csv(path, FORMAT.tables[name], root, report) if path.exists() else []
-        inputs.ledgers[name] = records
-    from .seal import read_seals
-
-    inputs.seals = read_seals(root, report)
+        table = FORMAT.tables[name]
+        paths = layout.ledgers.get(name, [])
+        inputs.ledgers[name] = [r for p in paths for r in read_csv(p, table, root, report)]
+    inputs.seals = read_seals(layout.seals, root, report)
     return inputs

@@ -189,17 +189,20 @@ class Dataset:
     report: Report
     root: Path | None = None
     registry_key: str = ""
+    seal_log: object = None  # seal.SealLog: the seal files as read, published with the site
 
     @cached_property
     def quarters(self) -> list[Quarter]:
-        """Every quarter from the first with a statement to the last one that has ended
-        (a statement for a quarter not yet over is an error, and is not shown).
+        """Every quarter from `first_quarter` of site.yaml (else the first with a statement)
+        to the last one that has ended. Statements outside that span are errors and never
+        placed, so no typo can stretch the timeline.
 
         Cached: read it only once validation has filled in the statements."""
+        first = self.settings.get("first_quarter")
         present = [q for (_, q) in self.statements]
-        if not present:
+        if first is None and not present:
             return []
-        return min(present).range_to(Quarter.of(self.as_of).prev())
+        return (first or min(present)).range_to(Quarter.of(self.as_of).prev())
 
     def statement(self, community_id: str, quarter: Quarter) -> Statement | None:
         return self.statements.get((community_id, quarter))

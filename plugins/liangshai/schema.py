@@ -96,6 +96,18 @@ class Check:
     hint: str
     flag: str | None = None  # short red-flag label shown to owners
     owner: str | None = None  # the red flag explained to an owner
+    fatal: bool = False  # refuses the whole build (a sealed figure would change quietly)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an input may weigh before it is read at all (format.yaml, files.limits)."""
+
+    file_bytes: int
+    yaml_depth: int
+    workbook_bytes: int
+    workbook_entries: int
+    sheet_rows: int
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,8 @@ class Format:
     tables: dict[str, Table]
     checks: dict[str, Check]
     statuses: dict[str, dict[str, str]]
+    files: dict  # the data folder's rules: ignored names, notes, unsupported formats
+    limits: Limits
     _sections: dict[str, Section] = field(default_factory=dict, compare=False, repr=False)
     _categories: dict[tuple[str, str], Category] = field(
         default_factory=dict, compare=False, repr=False
@@ -195,6 +209,8 @@ def load_format(path: Path = FORMAT_FILE) -> Format:
         tables=tables,
         checks=checks,
         statuses=raw["statuses"],
+        files=raw["files"],
+        limits=Limits(**raw["files"]["limits"]),
     )
 
 

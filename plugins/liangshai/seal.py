@@ -1,20 +1,30 @@
 """Sealing published statements, and corrections: a published figure never changes quietly.
 
 `invoke seal QUARTER` appends, for every valid statement of the quarter, its fingerprint and
-canonical JSON to data/seals/<QUARTER>.jsonl (committed with the data). A later build that
-finds a sealed statement changed needs a correction record (ledgers/corrections.csv) dated on
-or after the seal; the page then shows the old and new figures. A statement that was
-corrected and sealed again keeps every earlier version in the file, one line each.
+canonical JSON to data/seals/<QUARTER>.jsonl (committed with the data). Each line carries the
+SHA-256 of the line before it (`prev`; the first line, of the file's genesis), so the file is
+a hash chain: no line can be edited, dropped or moved without breaking every link after it.
+The site publishes the lines and each file's head (verify/seals/, verify/seals.json), and each
+build compares the data's seal log with the previously published one (the witness): a sealed
+line that is missing, truncated or edited refuses the build, naming community and quarter.
+
+A later build that finds a sealed statement changed needs a correction record
+(ledgers/corrections.csv) dated on or after the seal; the page then shows the old and new
+figures. A statement that was corrected and sealed again keeps every earlier version in the
+file, one line each.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
+from .files import Source
 from .model import Dataset, canonical_json
 from .model import fingerprint_of as fingerprint
 from .problems import Report
@@ -22,7 +32,9 @@ from .quarter import Quarter
 from .schema import FORMAT
 
 SEALS_DIR = "seals"
-_KEYS = ("community_id", "quarter", "fingerprint", "sealed_on", "statement")
+PUBLISHED = "verify/seals"  # the published copy of the log, inside the site
+HEADS = "verify/seals.json"  # each file's line count and head, for machines
+LOG_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,25 @@ class Seal:
     statement: dict = field(compare=False)
     file: str = ""
     row: int = 0
+
+
+@dataclass
+class SealLog:
+    """The seal files as read: their lines (verbatim) and the seals they hold."""
+
+    lines: dict[str, list[str]] = field(default_factory=dict)  # quarter -> its file's lines
+    files: dict[str, str] = field(default_factory=dict)  # quarter -> file name in reports
+    seals: list[Seal] = field(default_factory=list)
+
+    def heads(self) -> dict:
+        """What the site publishes for machines: each file's line count and chain head."""
+        return {
+            "version": LOG_VERSION,
+            "files": {
+                q: {"lines": len(lines), "head": chain_head(q, lines)}
+                for q, lines in sorted(self.lines.items())
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -57,51 +88,139 @@ def short_code(fp: str) -> str:
     return f"{h[:4]}-{h[4:]}"
 
 
-def read_seals(root: Path, report: Report) -> list[Seal]:
-    from .load import Source
+def genesis(quarter: str) -> str:
+    """The `prev` of a file's first line: binds the chain to its quarter's file."""
+    return hashlib.sha256(f"liangshai:seals:{quarter}".encode()).hexdigest()
 
-    seals = []
-    folder = Path(root) / SEALS_DIR
-    if not folder.is_dir():
-        return seals
-    for path in sorted(folder.glob("*.jsonl")):
+
+def line_hash(line: str) -> str:
+    return hashlib.sha256(line.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def chain_head(quarter: str, lines: list[str]) -> str:
+    return line_hash(lines[-1]) if lines else genesis(quarter)
+
+
+def read_seals(paths: list[Path], root: Path, report: Report) -> SealLog:
+    """Every seal line of these files, each checked: readable, its content matching its own
+    fingerprint, and linked to the line before it. A damaged line is an error that refuses
+    the build; it is never just dropped (that would remove its protection)."""
+    log = SealLog()
+    for path in sorted(paths):
+        quarter = path.name.removesuffix(".jsonl")
         source = Source(path, Path(root), report)
         text = source.read_text()
-        for number, line in enumerate((text or "").splitlines(), start=1):
-            if not line.strip():
+        lines = [line for line in (text or "").split("\n") if line.strip()]
+        log.lines[quarter], log.files[quarter] = lines, source.name
+        prev = genesis(quarter)
+        for number, line in enumerate(lines, start=1):
+            seal, why = _seal_of(line, quarter, prev, source.name, number)
+            prev = line_hash(line)
+            if why:
+                source.problem("seal-damaged", row=number, details={"detail": why})
+            if seal is not None:
+                log.seals.append(seal)
+    return log
+
+
+def _seal_of(line: str, quarter: str, prev: str, file: str, number: int):
+    """The seal of one line, and what is wrong with the line ("" when nothing)."""
+    try:
+        doc = json.loads(line)
+        seal = Seal(
+            doc["community_id"],
+            Quarter.parse(doc["quarter"]),
+            doc["fingerprint"],
+            date.fromisoformat(doc["sealed_on"]),
+            doc["statement"],
+            file,
+            number,
+        )
+        intact = fingerprint(seal.statement) == seal.fingerprint
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # orjson: TypeError
+        return None, f"封存记录无法读取（{type(exc).__name__}）"
+    if str(seal.quarter) != quarter:
+        return seal, f"这一行属于 {seal.quarter}，却在 {quarter} 的封存文件里"
+    if not intact:
+        return seal, "封存记录的内容与其指纹不符，封存文件被改动过"
+    if doc.get("prev") != prev:
+        return seal, "这一行与上一行的链接（prev）不符：上一行被改动过、删除过，或顺序被调换"
+    return seal, ""
+
+
+def published_log(witness: Path) -> dict[str, list[str]] | None:
+    """The seal lines a previously published site holds, by quarter; None when it has none."""
+    heads = Path(witness) / HEADS
+    if not heads.is_file():
+        return None
+    try:
+        files = json.loads(heads.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # damaged: every line it should hold then counts as missing below
+    out = {}
+    for quarter in files:
+        path = Path(witness) / PUBLISHED / f"{quarter}.jsonl"
+        try:
+            out[quarter] = [x for x in path.read_text(encoding="utf-8").split("\n") if x]
+        except OSError:
+            out[quarter] = []
+        if len(out[quarter]) != files[quarter].get("lines"):
+            out[quarter] = out[quarter][: files[quarter].get("lines")]
+    return out
+
+
+def check_witness(data: Dataset, witness: Path | None) -> None:
+    """Every line the witness (the previously published log) holds must still be in the data,
+    byte for byte and in place; more lines may follow. Each one missing or edited is an
+    error naming community and quarter."""
+    if witness is None:
+        return
+    published = published_log(witness)
+    if published is None:
+        return
+    log = data.seal_log
+    for quarter, old_lines in sorted(published.items()):
+        lines = log.lines.get(quarter, [])
+        file = log.files.get(quarter, f"{data.root.name}/{SEALS_DIR}/{quarter}.jsonl")
+        for number, old in enumerate(old_lines, start=1):
+            new = lines[number - 1] if number <= len(lines) else None
+            if new == old:
                 continue
-            try:
-                doc = json.loads(line)
-                seal = Seal(
-                    doc["community_id"],
-                    Quarter.parse(doc["quarter"]),
-                    doc["fingerprint"],
-                    date.fromisoformat(doc["sealed_on"]),
-                    doc["statement"],
-                    source.name,
-                    number,
-                )
-                intact = fingerprint(seal.statement) == seal.fingerprint
-            except (ValueError, KeyError, TypeError) as exc:  # orjson's errors are TypeErrors
-                source.problem(
-                    "structure", row=number, details={"detail": f"封存记录无法读取（{exc}）"}
-                )
-                continue
-            if not intact:
-                source.problem(
-                    "structure",
-                    row=number,
-                    community_id=seal.community_id,
-                    details={"detail": "封存记录的内容与其指纹不符，封存文件被改动过"},
-                )
-                continue
-            seals.append(seal)
-    return seals
+            what = _line_change(old, new)
+            community, sealed_on = _who(old)
+            data.report.add(
+                "seal-missing",
+                file=file,
+                row=number,
+                community_id=community,
+                quarter=quarter,
+                details={"sealed_on": sealed_on, "what": what, "witness": str(witness)},
+            )
+
+
+def _who(line: str) -> tuple[str, str]:
+    try:
+        doc = json.loads(line)
+        return str(doc.get("community_id", "")), str(doc.get("sealed_on", ""))
+    except ValueError:
+        return "", ""
+
+
+def _line_change(old: str, new: str | None) -> str:
+    if new is None:
+        return "这一行被删除了（封存文件被截短或删除）"
+    try:
+        a, b = json.loads(old), json.loads(new)
+    except ValueError:
+        return "这一行被改动过，已无法读取"
+    if a.get("community_id") != b.get("community_id") or a.get("quarter") != b.get("quarter"):
+        return f"这一行原是 {a.get('community_id')} 的封存记录，现在是 {b.get('community_id')} 的"
+    changes = diff(a.get("statement", {}), b.get("statement", {}))
+    fields = "、".join(c.label for c in changes) or "封存日期或指纹"
+    return f"这一行被改动过（{fields}）"
 
 
 def _totals(doc: dict) -> dict[str, str]:
-    from decimal import Decimal
-
     sums = {s.code: Decimal(0) for s in FORMAT.sections}
     for item in doc.get("items", []):
         if item.get("section") in sums and item.get("amount"):
@@ -110,8 +229,6 @@ def _totals(doc: dict) -> dict[str, str]:
 
 
 def _money(text: str | None) -> str:
-    from decimal import Decimal
-
     return "—" if text in (None, "") else f"{Decimal(text):,.2f}"
 
 
@@ -169,10 +286,14 @@ def _item_changes(old: list[dict], new: list[dict]) -> list[Change]:
 
 
 def check_seals(data: Dataset, seals: list[Seal]) -> None:
-    """Attach corrections to statements; report sealed statements changed without one."""
+    """Attach corrections to statements; report sealed statements changed without one.
+
+    A seal is the statement's under its current id even if it was sealed under a former one
+    (a community renamed through former_ids keeps its seals); the rename alone is no change."""
     versions: dict[tuple, list[Seal]] = {}
     for seal in seals:
-        versions.setdefault((seal.community_id, seal.quarter), []).append(seal)
+        current = data.aliases.get(seal.community_id, seal.community_id)
+        versions.setdefault((current, seal.quarter), []).append(seal)
     corrections: dict[tuple, list] = {}
     for r in data.ledgers.get("corrections", []):
         if not any(p.severity == "error" for p in r.problems):
@@ -186,8 +307,12 @@ def check_seals(data: Dataset, seals: list[Seal]) -> None:
         if statement is None:
             data.report.add("sealed-removed", **where, details={"sealed_on": last.sealed_on})
             continue
-        steps = [(a, b.statement, b.fingerprint, b.sealed_on) for a, b in pairwise(chain)]
-        if statement.fingerprint != last.fingerprint:
+        docs = [_as_current(s.statement, key[0]) for s in chain]
+        steps = [
+            (a, doc, fingerprint(doc), b.sealed_on)
+            for (a, _), (b, doc) in pairwise(zip(chain, docs, strict=True))
+        ]
+        if statement.fingerprint != fingerprint(docs[-1]):
             steps.append((last, statement.canonical(), statement.fingerprint, None))
         for old, new_doc, new_fp, until in steps:
             note = next(
@@ -222,22 +347,30 @@ def check_seals(data: Dataset, seals: list[Seal]) -> None:
             )
 
 
+def _as_current(doc: dict, community_id: str) -> dict:
+    return doc if doc.get("community_id") == community_id else {**doc, "community_id": community_id}
+
+
 def seal_quarter(data: Dataset, quarter: Quarter, on: date) -> tuple[list[dict], list[str]]:
-    """New seal lines for the quarter's valid statements, and why any could not be sealed."""
+    """New seal lines for the quarter's valid statements, and why sealing is refused (a
+    sealed statement changed without a correction, or a damaged or truncated seal log)."""
     sealed = {}
-    for seal in read_seals(data.root, Report()):
-        sealed[(seal.community_id, seal.quarter)] = seal  # the latest version wins
+    for seal in data.seal_log.seals:
+        current = data.aliases.get(seal.community_id, seal.community_id)
+        sealed[(current, seal.quarter)] = seal  # the latest version wins
     refused = [
-        p.message
+        f"{p.file} 第 {p.row} 行：{p.message}" if p.code in LOG_PROBLEMS else p.message
         for p in data.report.problems
-        if p.code == "sealed-changed" and p.quarter == str(quarter)
+        if p.code in LOG_PROBLEMS or (p.code == "sealed-changed" and p.quarter == str(quarter))
     ]
     lines = []
     for (cid, q), s in sorted(data.statements.items(), key=lambda kv: kv[0][0]):
         if q != quarter or not s.valid:
             continue
         previous = sealed.get((cid, q))
-        if previous is not None and previous.fingerprint == s.fingerprint:
+        if previous is not None and fingerprint(_as_current(previous.statement, cid)) == (
+            s.fingerprint
+        ):
             continue
         lines.append(
             {
@@ -251,10 +384,21 @@ def seal_quarter(data: Dataset, quarter: Quarter, on: date) -> tuple[list[dict],
     return lines, refused
 
 
+LOG_PROBLEMS = {"seal-damaged", "seal-missing"}
+
+
 def append_seals(root: Path, quarter: Quarter, lines: list[dict]) -> Path:
+    """Append these seals to the quarter's file, each linked to the line before it."""
     path = Path(root) / SEALS_DIR / f"{quarter}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    existing = [line for line in text.split("\n") if line.strip()]
+    prev = chain_head(str(quarter), existing)
     with path.open("a", encoding="utf-8") as f:
+        if text and not text.endswith("\n"):
+            f.write("\n")
         for line in lines:
-            f.write(canonical_json(line) + "\n")
+            written = canonical_json({**line, "prev": prev})
+            f.write(written + "\n")
+            prev = line_hash(written)
     return path

@@ -18,10 +18,12 @@ from functools import partial
 from pathlib import Path
 
 from .incremental import tree_digest
-from .load import Draft, Inputs, Record, load_inputs, read_statement_folder
+from .load import Inputs, load_inputs, read_statement_folder
 from .model import Community, Dataset, District, Item, Statement
 from .parallel import WorkerFailed, in_parallel
 from .problems import Problem, Report
+from .quarter import Quarter
+from .rows import Draft, Record
 from .schema import FORMAT
 from .seal import check_seals
 
@@ -89,7 +91,8 @@ def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = N
     data.ledgers = {
         name: check_ledger(name, records, data) for name, records in inputs.ledgers.items()
     }
-    check_seals(data, inputs.seals)
+    data.seal_log = inputs.seals
+    check_seals(data, inputs.seals.seals)
     for statement in list(data.statements.values()) + data.rejected:
         statement.problems = list(dict.fromkeys(statement.problems))
         statement.errors = sum(p.severity == "error" for p in statement.problems)
@@ -163,7 +166,7 @@ def build_communities(records, districts, report):
                     details={"start": c.active_from},
                 )
             )
-        if not c.account_type:
+        if not c.account_type and not unread(r.problems, "account_type"):
             c.problems.append(
                 report.add(
                     "no-special-account",
@@ -267,7 +270,7 @@ def check_statement(data: Dataset, draft: Draft) -> Statement:
     if s.community_id is not None and community is None:
         problem("unknown-community", field="community_id", value=s.community_id)
     if s.quarter is not None:
-        check_dates(s, community, data.as_of, draft.folder, problem)
+        check_dates(s, community, data, draft.folder, problem)
     item_file = draft.items[0].file if draft.items else s.file
     if not draft.items_lost:  # with its items unreadable, sums would only add noise
         check_items(s, problem, item_file)
@@ -275,10 +278,18 @@ def check_statement(data: Dataset, draft: Draft) -> Statement:
     return s
 
 
+# A statement with one of these is kept out of the site: its quarter is not one the site shows.
+OUT_OF_TIME = {"quarter-out-of-range", "future-quarter"}
+
+
 def place(data: Dataset, s: Statement) -> None:
     """File a statement under its community and quarter, unless another is there already."""
     key = (s.community_id, s.quarter)
-    if s.community_id not in data.communities or s.quarter is None:
+    if (
+        s.community_id not in data.communities
+        or s.quarter is None
+        or any(p.code in OUT_OF_TIME for p in s.problems)
+    ):
         data.rejected.append(s)
     elif key in data.statements:
         first = data.statements[key]
@@ -377,10 +388,21 @@ def _where(s: Statement) -> str:
     return f"{s.file} 第 {s.row} 行" if s.row else s.file
 
 
-def check_dates(s: Statement, community, as_of: date, folder, problem) -> None:
+def check_dates(s: Statement, community, data: Dataset, folder, problem) -> None:
+    as_of = data.as_of
+    if folder is not None and folder != s.quarter:
+        # The folder is the stronger word: the statement is shown (as 数据有误) where it was
+        # handed in, and a typo cannot put it in a quarter the site does not show.
+        problem(
+            "quarter-mismatch", field="quarter", value=str(s.quarter), details={"folder": folder}
+        )
+        s.quarter = folder
     q = s.quarter
-    if folder is not None and folder != q:
-        problem("quarter-mismatch", field="quarter", value=str(q), details={"folder": folder})
+    first, last = data.settings.get("first_quarter"), Quarter.of(as_of)
+    if (first is not None and q < first) or q > last:
+        span = {"first": first or "—", "last": last}
+        problem("quarter-out-of-range", field="quarter", value=str(q), details=span)
+        return
     if as_of <= q.end:
         problem("future-quarter", field="quarter", value=str(q), details={"as_of": as_of})
     if community is not None and not community.active_in(q):
@@ -401,6 +423,12 @@ def check_dates(s: Statement, community, as_of: date, folder, problem) -> None:
                 value=str(s.published_on),
                 details={"as_of": as_of},
             )
+
+
+def unread(problems, name: str, row: int | None = None) -> bool:
+    """Whether field `name` (of `row`, if given) could not be read: no check may then judge
+    it blank (a red flag is never raised from a value that was not read)."""
+    return any(p.field == name and (row is None or p.row == row) for p in problems)
 
 
 def check_items(s: Statement, problem, item_file: str) -> None:
@@ -432,7 +460,11 @@ def check_items(s: Statement, problem, item_file: str) -> None:
             )
             continue
         item.category = category.code
-        if section.needs_approval and not item.approval_ref:
+        if (
+            section.needs_approval
+            and not item.approval_ref
+            and not unread(s.problems, "approval_ref", item.row)
+        ):
             problem(
                 "use-without-approval",
                 item_file,
