@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import build
+from conftest import ROOT, build
 from liangshai.opendata import item_columns, statement_columns
 from liangshai.schema import FORMAT
 from liangshai.validate import validate_folder
@@ -259,7 +259,7 @@ def test_failed_build_leaves_previous_site_untouched(folder, tmp_path):
     folder.edit("communities.csv", lambda rows: rows[1].update(id="rongyin-huayuan"))
     assert build(folder.root, out) == 1
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".publish-")]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_strict_build_fails_on_warnings(folder, tmp_path):
@@ -267,3 +267,17 @@ def test_strict_build_fails_on_warnings(folder, tmp_path):
     assert build(folder.root, tmp_path / "p1") == 0
     assert build(folder.root, tmp_path / "p2", strict=True) == 1
     assert not (tmp_path / "p2").exists()
+
+
+def test_a_typical_case_link_must_name_a_column_article(folder, tmp_path):
+    folder.edit("ledgers/rectifications.csv", lambda rows: rows[0].update(case="../../d/gulou"))
+    out = io.StringIO()
+    from liangshai.build import build_site
+
+    code = build_site(
+        ROOT / "pelicanconf.py", tmp_path / "p", data=folder.root, out=out, cache=tmp_path / "c"
+    )
+    assert code == 0 and "[unknown-case]" in out.getvalue()
+    html = (tmp_path / "p" / "c" / "rongyin-huayuan" / "index.html").read_text(encoding="utf-8")
+    assert "架空层被物业出租作仓库" in html  # the rectification is still shown …
+    assert 'd/gulou/">典型案例' not in html and "典型案例</a>" not in html  # … without the link

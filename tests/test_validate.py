@@ -301,6 +301,7 @@ CASES = {
         ("seals/2024Q1.jsonl", 1, None),
     ),
     "seal-missing": (None, ("seals/2024Q1.jsonl", 1, None)),  # needs a witness: test_seals.py
+    "unknown-case": (None, ("ledgers/rectifications.csv", 2, "case")),  # at build: test_site
 }
 
 

@@ -33,6 +33,9 @@ DEFAULTS = {
     "LIANGSHAI_VERIFY_URL": "verify/",
     "LIANGSHAI_VERIFY_SAVE_AS": "verify/index.html",
     "LIANGSHAI_CACHE": ".cache",  # QR codes, posters and build caches, kept across builds
+    # A previously published site (or a copy of it) whose seal log the data must still hold;
+    # "" means the output folder the build replaces.
+    "LIANGSHAI_SEAL_WITNESS": "",
     "LIANGSHAI_WORKERS": min(2, os.cpu_count() or 1),  # processes rendering community pages
     "LIANGSHAI_PARALLEL_LEAST": 100,  # fewer changed communities than this: one process
 }

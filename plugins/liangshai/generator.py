@@ -23,6 +23,7 @@ from .metrics import CITY, DEFINITIONS, compute
 from .parallel import WorkerFailed, in_parallel
 from .posters import SIZE_NAMES, Posters, link
 from .schema import FORMAT
+from .seal import HEADS, PUBLISHED, check_witness
 from .status import Status
 from .validate import gc_paused, validate_folder
 from .views import (
@@ -34,7 +35,6 @@ from .views import (
     verification_index,
 )
 
-FATAL = {"sealed-changed", "sealed-removed"}
 REGISTRY_FILES = ("communities.csv", "districts.yaml")
 
 
@@ -61,12 +61,14 @@ class LiangshaiGenerator(Generator):
             cache=setting_path(s, "LIANGSHAI_CACHE"),
         )
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
+        check_witness(data, self.seal_witness())
+        self.check_cases(data)
         # A site without a sound registry, or one that would quietly publish changed sealed
         # figures, is not built at all; other errors show as 数据有误 on their pages.
         fatal = [
             p
             for p in data.report.errors
-            if p.code in FATAL or (p.file or "").endswith(REGISTRY_FILES)
+            if p.check.fatal or (p.file or "").endswith(REGISTRY_FILES)
         ]
         if fatal or (s["LIANGSHAI_STRICT"] and not data.report.ok):
             named = "；".join(p.message for p in fatal[:5])
@@ -109,6 +111,25 @@ class LiangshaiGenerator(Generator):
 
     def cache_folder(self) -> Path:
         return setting_path(self.settings, "LIANGSHAI_CACHE")
+
+    def seal_witness(self) -> Path | None:
+        """The published site whose seal log the data must still hold: the setting, else the
+        output folder this build replaces."""
+        if self.settings["LIANGSHAI_SEAL_WITNESS"]:
+            return setting_path(self.settings, "LIANGSHAI_SEAL_WITNESS")
+        reuse = self.settings.get("LIANGSHAI_REUSE")
+        return reuse.previous if reuse is not None else None
+
+    def check_cases(self, data) -> None:
+        """A 典型案例 link must name an article of the column; one that does not is an
+        error, and the link is not made (the rectification itself is still shown)."""
+        slugs = {a.slug for a in self.context.get("articles", [])}
+        for r in data.ledgers.get("rectifications", []):
+            if r["case"] and r["case"] not in slugs:
+                data.report.add(
+                    "unknown-case", file=r.file, row=r.row, field="case", value=r["case"]
+                )
+                r.values["case"] = None
 
     # ------------------------------------------------------------------ helpers for templates
 
@@ -211,6 +232,7 @@ class LiangshaiGenerator(Generator):
             lambda: self._file("verify.json", opendata.to_json(verification_index(data))),
             lambda: self._file("search.json", opendata.to_json(search_entries(data))),
             lambda: self._file("sitemap.xml", self.sitemap()),
+            self.write_seal_log,
         ]
         for slug, district in data.districts.items():
             views = self.district_views(slug)
@@ -349,6 +371,14 @@ class LiangshaiGenerator(Generator):
         """The city-wide files, joined from every community's stored fragment."""
         folder = Path(self.output_path) / self.url("data")
         opendata.write_city_files(self.data, self.fragments.each(self.fragment_keys), folder)
+
+    def write_seal_log(self) -> None:
+        """The seal files as the data holds them, and each one's chain head: what the next
+        build (and anyone) checks the data's seal log against."""
+        log = self.data.seal_log
+        for quarter, lines in log.lines.items():
+            self._file(f"{PUBLISHED}/{quarter}.jsonl", "".join(f"{x}\n" for x in lines))
+        self._file(HEADS, opendata.to_json(log.heads()))
 
     def write_templates(self) -> None:
         """The blank Excel and CSV templates, as made by `invoke docs` and shipped with the

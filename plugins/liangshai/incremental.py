@@ -4,11 +4,9 @@ Every community (its page, downloads, feed and redirects), company page and dist
 a *unit* whose key is the SHA-256 of everything it is made from: its view model (community,
 statements, statuses, flags, ledger rows, district; for a company or district its members'
 keys), the theme, the plugin's code and the settings. A unit
-whose key is unchanged since the last build is not rendered again: its files stay where they
-are in the output. What is rendered goes to a staging folder first and is moved into the
-output only when the whole build has succeeded, so a failed build changes nothing; files the
-new build no longer makes are then removed. City-wide pages and data files depend on
-everything and are always rendered.
+whose key is unchanged since the last build is not rendered again: its files are hard-linked
+from the previous output into the new tree, which build.py then swaps in whole. City-wide
+pages and data files depend on everything and are always rendered.
 
 When no input changed at all (data, content, theme, code, settings, posters), the build is
 skipped: the output would be byte-identical.
@@ -94,11 +92,6 @@ class Reuse:
     def record(self, key: str, files: list[str]) -> None:
         self.units[key] = files
 
-    @property
-    def incremental(self) -> bool:
-        """Whether this build updates the previous output instead of replacing it."""
-        return bool(self.old)
-
     def keep(self, key: str) -> bool:
         """True if the unit is unchanged and its files are still in the output."""
         files = self.old.get("units", {}).get(key)
@@ -111,19 +104,22 @@ class Reuse:
         self.reused += 1
         return True
 
-    def commit(self, staging: Path) -> list[str]:
-        """Move what was rendered into the output and remove what is no longer made.
-        Returns every file of the new output."""
-        rendered = list_files(staging)
-        made = set(rendered) | set(self.kept)
-        for rel in rendered:
-            dest = self.previous / rel
-            if not dest.parent.is_dir():
-                dest.parent.mkdir(parents=True)
-            os.replace(staging / rel, dest)
-        for rel in set(self.old.get("files", [])) - made:
-            (self.previous / rel).unlink(missing_ok=True)
-        return sorted(made)
+    def link_kept(self, staging: Path) -> None:
+        """Hard-link the kept units' files from the previous output into the new tree, so
+        that the new tree is complete before it replaces the old one (no copy is made)."""
+        made: set[str] = set()
+        for rel in self.kept:
+            dest = os.path.join(staging, rel)
+            folder = os.path.dirname(dest)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            os.link(os.path.join(self.previous, rel), dest)
+
+    def forget(self) -> None:
+        """Drop the manifest while the output is being replaced: a build killed then must
+        not take the new output for the old one (it builds in full instead)."""
+        self.file.unlink(missing_ok=True)
 
     def save(self, inputs: str, files: list[str]) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import pickle
+import signal
+from contextlib import suppress
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 1
         path = scratch / f"worker-{os.getpid()}-{k}.pickle"
         pid = os.fork()
         if pid == 0:  # child
+            _die_with_parent()
             code = 0
             try:
                 with path.open("wb") as f:
@@ -72,3 +76,10 @@ def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 1
                 except EOFError:
                     break
         path.unlink()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this child when its parent ends, even by kill -9 (PR_SET_PDEATHSIG):
+    a killed build leaves no worker writing on behind it."""
+    with suppress(OSError, AttributeError):  # not Linux: nothing to ask for
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
