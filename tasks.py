@@ -61,7 +61,10 @@ def validate(c, data="data", strict=False, json=None):
     """Check the data folder against the unified format (exit 0 ok, 1 errors, 2 cannot run)."""
     from liangshai.cli import run_validate
 
-    code = run_validate(data, strict=strict, json_file=json)
+    _exit(run_validate(data, strict=strict, json_file=json))
+
+
+def _exit(code: int) -> None:
     if code:
         raise Exit(code=code)
 
@@ -75,14 +78,9 @@ def validate(c, data="data", strict=False, json=None):
 )
 def template(c, out="templates", community="", quarter=""):
     """Write blank statement templates (.xlsx and CSV) derived from the format."""
-    from liangshai.excel import write_csv_templates, write_template
+    from liangshai.cli import run_template
 
-    out = Path(out)
-    for path in [
-        write_template(out / "statement-template.xlsx", community, quarter),
-        *write_csv_templates(out),
-    ]:
-        print(f"写入 {path}")
+    _exit(run_template(out, community, quarter))
 
 
 @task(
@@ -97,12 +95,9 @@ def template(c, out="templates", community="", quarter=""):
 )
 def demo_data(c, communities=2000, quarters=8, seed=1, out="demo", mixed=False):
     """Generate deterministic synthetic data in the unified format, at any scale."""
-    from liangshai.demo import generate
+    from liangshai.cli import run_demo
 
-    print(f"生成 {communities} 个小区 × {quarters} 个季度 → {out}/ …", flush=True)
-    counts = generate(Path(out), communities, quarters, seed, mixed=mixed)
-    done = "完成：{communities} 个小区，{statements} 份公示表，{planted} 处预设问题"
-    print(done.format(**counts))
+    _exit(run_demo(communities, quarters, seed, out, mixed))
 
 
 @task
@@ -154,9 +149,7 @@ def build(c, data="data", strict=False, output="publish"):
     """Validate the data, then render the site into publish/ (atomically)."""
     from liangshai.build import build_site
 
-    code = build_site(ROOT / "pelicanconf.py", output, data=data, strict=strict)
-    if code:
-        raise Exit(code=code)
+    _exit(build_site(ROOT / "pelicanconf.py", output, data=data, strict=strict))
 
 
 @task(
@@ -169,44 +162,16 @@ def build(c, data="data", strict=False, output="publish"):
 )
 def posters(c, district="", size="", draft=False, data="data"):
     """Make print posters (PDF) for lifts and noticeboards, then rebuild the site."""
-    from liangshai.metrics import compute
-    from liangshai.posters import SIZES, make_posters, site_url_problem
-    from liangshai.validate import validate_folder
-    from liangshai.views import all_views
+    from liangshai.cli import run_posters
 
-    dataset = validate_folder(data)
-    url = str(dataset.settings.get("site_url", ""))
-    problem = site_url_problem(url)
-    if problem and not draft:
-        print(
-            f"拒绝生成公示牌：{problem}。公示牌上的二维码印出来就改不了，业主扫码会打不开。\n"
-            "请在 data/site.yaml 中把 site_url 设为正式的 https 网址；只想看样子，加 --draft。",
-            file=sys.stderr,
-        )
-        raise Exit(code=1)
-    if district and district not in dataset.districts:
-        print(f"没有区县 {district}；可选：{'、'.join(dataset.districts)}", file=sys.stderr)
-        raise Exit(code=2)
-    if size and size not in SIZES:
-        print(f"尺寸只能是 {' 或 '.join(SIZES)}", file=sys.stderr)
-        raise Exit(code=2)
-    views = all_views(dataset, compute(dataset))
-    counts = make_posters(
-        dataset,
-        views,
-        ROOT / "theme",
-        ROOT / ".cache",
-        districts={district} if district else None,
-        sizes=(size,) if size else SIZES,
-        draft=draft,
-    )
-    per = counts["seconds"] / counts["rendered"] * 1000 if counts["rendered"] else 0
-    print(
-        "公示牌：共 {posters} 张，新生成 {rendered} 张（{seconds:.1f} 秒".format(**counts)
-        + (f"，平均每张 {per:.0f} 毫秒" if per else "")
-        + "），其余未变化"
-    )
-    build(c, data=data)
+    code = run_posters(data, ROOT / "theme", ROOT / ".cache", district, size, draft)
+    if code == 2:
+        _exit(code)
+    try:
+        build(c, data=data)
+    except Exit as exc:
+        code = max(code, exc.code)
+    _exit(code)
 
 
 @task(
@@ -218,24 +183,9 @@ def posters(c, district="", size="", draft=False, data="data"):
 )
 def seal(c, quarter, data="data", on=""):
     """Record the fingerprints of a quarter's valid statements in data/seals/ (commit it)."""
-    from datetime import date
+    from liangshai.cli import run_seal
 
-    from liangshai.quarter import Quarter
-    from liangshai.seal import append_seals, seal_quarter
-    from liangshai.validate import validate_folder
-
-    q = Quarter.parse(quarter)
-    lines, refused = seal_quarter(
-        validate_folder(data), q, date.fromisoformat(on) if on else date.today()
-    )
-    if refused:
-        print(
-            "拒绝封存：以下公示表在封存后被改动，且没有更正记录：\n  " + "\n  ".join(refused),
-            file=sys.stderr,
-        )
-        raise Exit(code=1)
-    path = append_seals(Path(data), q, lines)
-    print(f"封存 {q}：新增 {len(lines)} 份公示表的指纹 → {path}（请提交到版本库）")
+    _exit(run_seal(data, quarter, on))
 
 
 @task(
@@ -247,16 +197,9 @@ def seal(c, quarter, data="data", on=""):
 )
 def report(c, month, data="data", out="reports"):
     """Write the bureau's monthly export (双台账): ledgers and district metrics, xlsx and CSV."""
-    from liangshai.monthly import month_end, write_report
-    from liangshai.validate import validate_folder
+    from liangshai.cli import run_report
 
-    try:
-        month_end(month)
-    except ValueError:
-        print(f"月份应写作 2024-06，而不是 {month}", file=sys.stderr)
-        raise Exit(code=2) from None
-    for path in write_report(validate_folder(data), month, Path(out) / month):
-        print(f"写入 {path}")
+    _exit(run_report(data, month, out))
 
 
 @task

@@ -176,8 +176,8 @@ def test_invoke_posters_refuses_localhost_without_draft(folder):
         capture_output=True,
         text=True,
     )
-    assert run_.returncode == 1
-    assert "拒绝生成公示牌" in run_.stderr and "--draft" in run_.stderr
+    assert run_.returncode == 2  # cannot run as asked: nothing is printed
+    assert "无法生成公示牌" in run_.stderr and "--draft" in run_.stderr
 
 
 def test_draft_posters_say_so(folder, tmp_path):

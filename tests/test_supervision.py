@@ -261,9 +261,14 @@ def test_monthly_report(sample_copy, tmp_path):
     from liangshai.validate import validate_folder
 
     data = validate_folder(sample_copy)
-    paths = write_report(data, "2024-12", tmp_path)
+    paths, left_out = write_report(data, "2024-12", tmp_path)
     wb = load_workbook(paths[0])
-    assert wb.sheetnames == ["整改台账", "抽查核实", "投诉线索", "区县指标"]
+    assert wb.sheetnames == ["整改台账", "抽查核实", "投诉线索", "区县指标", "未列入"]
+    # every ledger row is in the export or named in 未列入 with why
+    listed = sum(wb[s].max_row - 1 for s in ("整改台账", "抽查核实", "投诉线索"))
+    total = sum(len(data.ledgers[n]) for n in ("rectifications", "inspections", "complaints"))
+    assert listed + len(left_out) == total and wb["未列入"].max_row - 1 == len(left_out)
+    assert left_out and all("2024-12-31 之后" in r["未列入的原因"] for r in left_out)
     assert [c.value for c in wb["整改台账"][1]][:4] == ["区县", "小区名称", "台账编号", "小区编号"]
     for row in wb["整改台账"].iter_rows(min_row=2, values_only=True):
         header = [c.value for c in wb["整改台账"][1]]

@@ -77,6 +77,8 @@ def write_template(path: Path, community_id: str = "", quarter: str = "") -> Pat
         label = ws.cell(row, 1, f.label)
         label.font = Font(bold=True)
         value = ws.cell(row, 2, prefill.get(f.name) or None)
+        if value.data_type == "f":  # a pre-filled value is text, never a formula
+            value.data_type = "s"
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=4)
         ws.cell(row, 5, f.description)
         for c in (label, value):

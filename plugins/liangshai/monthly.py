@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .excel import save_workbook
+from .exports import append_row, neutral
 from .metrics import CITY, compute
 from .model import Dataset
 from .schema import FORMAT
@@ -25,7 +26,9 @@ SHEETS = {
     "inspections": "抽查核实",
     "complaints": "投诉线索",
     "metrics": "区县指标",
+    "left_out": "未列入",
 }
+LEFT_OUT_COLUMNS = ["台账", "文件", "行", "编号", "小区编号", "未列入的原因"]
 
 
 def month_end(month: str) -> date:
@@ -60,6 +63,32 @@ def ledger_frame(data: Dataset, name: str, end: date) -> pd.DataFrame:
     return frame.sort_values(["区县", columns[3]], kind="stable").reset_index(drop=True)
 
 
+def left_out_frame(data: Dataset, end: date) -> pd.DataFrame:
+    """Every ledger row the export does not list, and why: it has errors, or it was
+    recorded after the month's end. Nothing is left out silently."""
+    rows = []
+    for name, field in LEDGER_DATE.items():
+        table = FORMAT.tables[name]
+        for r in data.ledgers.get(name, []):
+            errors = [p.message for p in r.problems if p.severity == "error"]
+            if errors:
+                why = "有错误：" + "；".join(dict.fromkeys(errors))
+            elif r[field] is not None and r[field] > end:
+                why = f"{table.field(field).label} {r[field]} 在 {end} 之后"
+            else:
+                continue
+            rows.append(
+                dict(
+                    zip(
+                        LEFT_OUT_COLUMNS,
+                        (table.label, r.file, r.row, r["id"], r["community_id"], why),
+                        strict=True,
+                    )
+                )
+            )
+    return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
+
+
 def metrics_frame(data: Dataset, end: date) -> pd.DataFrame:
     metrics = compute(data, as_of=end)
     rows = []
@@ -84,13 +113,15 @@ def metrics_frame(data: Dataset, end: date) -> pd.DataFrame:
     )
 
 
-def write_report(data: Dataset, month: str, out: Path) -> list[Path]:
+def write_report(data: Dataset, month: str, out: Path) -> tuple[list[Path], list[dict]]:
+    """The export's files, and the ledger rows it does not list (with why)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     end = month_end(month)
     frames = {name: ledger_frame(data, name, end) for name in LEDGER_DATE}
     frames["metrics"] = metrics_frame(data, end)
+    frames["left_out"] = left_out_frame(data, end)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -98,17 +129,18 @@ def write_report(data: Dataset, month: str, out: Path) -> list[Path]:
     wb.remove(wb.active)
     for name, frame in frames.items():
         ws = wb.create_sheet(SHEETS[name])
-        ws.append(list(frame.columns))
+        append_row(ws, frame.columns)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False):
-            ws.append(
-                ["" if pd.isna(v) else (v.isoformat() if isinstance(v, date) else v) for v in row]
+            append_row(
+                ws,
+                ["" if pd.isna(v) else (v.isoformat() if isinstance(v, date) else v) for v in row],
             )
         ws.freeze_panes = "A2"
         csv_path = out / f"{name}-{month}.csv"
-        frame.to_csv(csv_path, index=False, encoding="utf-8-sig")
+        frame.map(neutral).to_csv(csv_path, index=False, encoding="utf-8-sig")
         paths.append(csv_path)
     xlsx = out / f"双台账-{month}.xlsx"
     save_workbook(wb, xlsx)
-    return [xlsx, *paths]
+    return [xlsx, *paths], frames["left_out"].to_dict("records")

@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from .exports import neutral
 from .metrics import Metrics
 from .model import Community, Dataset, Statement, canonical_json
 from .schema import FORMAT
@@ -63,9 +64,11 @@ def to_json(doc) -> str:
 
 
 def _csv_rows(rows: list[dict], columns: list[str]) -> str:
-    """These columns of the rows as CSV lines (a missing or None value is an empty cell)."""
+    """These columns of the rows as CSV lines (a missing or None value is an empty cell;
+    text that a spreadsheet would run as a formula is neutralised)."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows([r.get(k) for k in columns] for r in rows)
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerows([neutral(r.get(k)) for k in columns] for r in rows)
     return buf.getvalue()
 
 
@@ -78,6 +81,10 @@ def _csv_head(columns: list[str]) -> str:
 _ITEM_OWN = FORMAT.tables["items"].columns[2:]
 assert FORMAT.tables["items"].columns[:2] == ["community_id", "quarter"]
 _item_own = operator.itemgetter(*_ITEM_OWN)
+# Free text that anyone typed: the cells that may need neutralising (exports.py).
+_ITEM_TEXT = [
+    k for k, name in enumerate(_ITEM_OWN) if FORMAT.tables["items"].field(name).type == "text"
+]
 
 
 def _item_lines(es: list[dict]) -> str:
@@ -88,7 +95,10 @@ def _item_lines(es: list[dict]) -> str:
         key = (e["community_id"], e["quarter"])
         for item in e.get("items", ()):
             category = FORMAT.category(item["section"], item["category"])
-            w.writerow((*key, *_item_own(item), category.label if category else ""))
+            own = list(_item_own(item))
+            for k in _ITEM_TEXT:
+                own[k] = neutral(own[k])
+            w.writerow((*key, *own, category.label if category else ""))
     return buf.getvalue()
 
 
