@@ -9,7 +9,11 @@ import shutil
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL
+from openpyxl.cell.cell import MergedCell
 
 from conftest import soffice
 from liangshai.excel import SHEET, write_template
@@ -250,3 +254,132 @@ def test_a_broken_zip_named_xlsx_is_unreadable_not_an_archive(folder):
         z.writestr("a.txt", "x")
     codes = {p.file: p.code for p in folder.validate().report.problems}
     assert codes[folder.name(f"{Q1}/x.zip")] == "unsupported-format"
+
+
+# ----------------------------------------------------------------------------- properties
+
+NAMES = st.sampled_from(
+    [
+        "items.csv",
+        "statements.csv",
+        "Items.CSV",
+        "x.yaml",
+        "x.xlsx",
+        "x.xls",
+        "notes.txt",
+        "~$x.xlsx",
+        ".DS_Store",
+        "README.md",
+        "公示表（终版）.csv",
+        "a b",
+        "2024Q1",
+        "2024q1",
+        "2024Q1 (1)",
+        "rectifications.csv",
+        "old",
+    ]
+)
+CONTENTS = st.one_of(
+    st.binary(max_size=300),
+    st.sampled_from(["items", "statements", "yaml", "xlsx", "empty", "dir"]),
+)
+PLACES = st.sampled_from(["", "statements/", f"{Q1}/", "statements/2024Q2/", "ledgers/", "seals/"])
+
+
+def _content(folder, kind, tmp):
+    if isinstance(kind, bytes):
+        return kind
+    if kind == "empty":
+        return b""
+    if kind == "yaml":
+        return b"community_id: rongyin-huayuan\nquarter: 2024Q1\nincome: []\n"
+    if kind == "xlsx":
+        path = write_template(tmp / "t.xlsx", "rongyin-huayuan", "2024Q1")
+        return path.read_bytes()
+    return folder.path(f"{Q1}/{kind}.csv").read_bytes()
+
+
+def accounted(data, folder, rel) -> bool:
+    """Read, ignored by rule, or named by a problem (the entry or a folder it is in)."""
+    names = {folder.name(rel)}
+    parts = rel.split("/")
+    names |= {folder.name("/".join(parts[:k])) for k in range(1, len(parts))}
+    report = data.report
+    return bool(
+        folder.name(rel) in report.read
+        or names & {f for f, _ in report.ignored}
+        or names & {p.file for p in report.problems}
+    )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(PLACES, NAMES, CONTENTS), min_size=1, max_size=6))
+def test_every_entry_of_any_folder_layout_is_accounted_for(tmp_path_factory, entries):
+    from conftest import write_baseline
+
+    root = tmp_path_factory.mktemp("layout")
+    folder = write_baseline(root / "data")
+    made = []
+    for place, name, kind in entries:
+        rel = place + name
+        path = folder.path(rel)
+        if path.exists() or rel in ("site.yaml", "districts.yaml", "communities.csv"):
+            continue
+        if kind == "dir":
+            path.mkdir(parents=True)
+        else:
+            folder.write(rel, _content(folder, kind, root))
+        made.append(rel)
+    data = folder.validate()  # never raises
+    for rel in made:
+        if folder.path(rel).is_dir() and not any(folder.path(rel).iterdir()):
+            continue  # an empty folder holds nothing to lose
+        if folder.path(rel).is_dir():
+            rels = [p.relative_to(folder.root).as_posix() for p in folder.path(rel).rglob("*")]
+            assert all(accounted(data, folder, r) for r in rels if folder.path(r).is_file())
+        else:
+            assert accounted(data, folder, rel), (rel, data.report.flatten())
+    for p in data.report.problems:
+        assert p.message and p.hint and p.file
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(["收入", "停车费", "=1+1", "2024Q1", "编制人：", "类别", "#DIV/0!"]),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.integers(1, 70), st.integers(1, 8), CELLS), max_size=40))
+def test_any_cells_in_a_template_load_as_data_or_errors(tmp_path_factory, cells):
+    """Whatever a clerk types anywhere in the template, every filled item row below the
+    item header is read as an item, or named by a problem with its row."""
+    from liangshai.excel import read_excel_statement
+    from liangshai.problems import Report
+
+    root = tmp_path_factory.mktemp("wb")
+    path = write_template(root / "x.xlsx", "rongyin-huayuan", "2024Q1")
+    wb = load_workbook(path)
+    ws = wb[SHEET]
+    for row, col, value in cells:
+        cell = ws.cell(row, col)
+        if isinstance(cell, MergedCell) or (isinstance(value, str) and ILLEGAL.search(value)):
+            continue  # Excel itself would not let anyone type there, or that
+        cell.value = value
+    wb.save(path)
+    report = Report()
+    drafts = read_excel_statement(path, root, report)
+    assert drafts or report.problems
+    named = {p.row for p in report.problems}
+    for draft in drafts:
+        read = {item.row for item in draft.items}
+        for row in range(14, 71):
+            values = [ws.cell(row, c).value for c in range(1, 9)]
+            first = str(values[0] or "")
+            if any(str(v).strip() for v in values if v is not None) and not first.startswith(
+                ("编制人", "审核人", "填表日期", "业主委员会意见")
+            ):
+                assert row in read or row in named or row <= 13, (row, values)

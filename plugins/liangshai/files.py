@@ -79,6 +79,8 @@ class Source:
         """The file's bytes (read once), or None with the problem reported."""
         if self._data is False:
             self._data = self._read(LIMITS.file_bytes)
+            if self._data is not None:
+                self.report.read.append(self.name)
         return self._data
 
     def _read(self, limit: int) -> bytes | None:

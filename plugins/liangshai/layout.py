@@ -71,7 +71,9 @@ def _is_dir(entry: os.DirEntry) -> bool:
 def _skip(entry: os.DirEntry, root: Path, report: Report) -> bool:
     """True for an entry that is not to be looked at further: ignored by rule, or not a
     regular file or folder (reported)."""
-    if ignored(entry.name):
+    reason = ignored(entry.name)
+    if reason:
+        report.ignored.append((Source(Path(entry.path), root, report).name, reason))
         return True
     if _is_dir(entry):
         return False
@@ -113,7 +115,8 @@ def survey(root: Path, report: Report) -> Layout:
         elif folded in REQUIRED and not _is_dir(entry):
             layout.required[folded] = path
         elif folded in _notes():
-            continue
+            reason = next(n["reason"] for n in FORMAT.files["notes"] if n["name"] == folded)
+            report.ignored.append((Source(path, root, report).name, reason))
         elif _is_dir(entry):
             detail = f"“{entry.name}”不是规定的文件夹（只有 {'、'.join(FOLDERS)}）"
             fix = "请移走这个文件夹（如备份、旧版本），或把其中的文件放进规定的文件夹。"

@@ -373,6 +373,7 @@ def load_inputs(root: Path, report: Report) -> Inputs:
         raise CannotRun(f"找不到数据文件夹 {root}")
     layout = survey(root, report)
     inputs = Inputs(root=root, settings=read_settings(root, layout.required.get(SETTINGS_FILE)))
+    report.read.append(Source(root / SETTINGS_FILE, root, report).name)
     for name in ("districts.yaml", "communities.csv"):
         if name not in layout.required:
             Source(root / name, root, report).problem("file-missing")

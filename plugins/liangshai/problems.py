@@ -81,6 +81,15 @@ def _text(value) -> str:
 class Report:
     problems: list[Problem] = field(default_factory=list)
     strict: bool = False
+    # The inventory: every file read, and every one ignored by a rule (name, reason). With
+    # the problems, which name the rest, it accounts for everything under the data folder.
+    read: list[str] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+
+    def merge(self, other: Report) -> None:
+        self.problems += other.problems
+        self.read += other.read
+        self.ignored += other.ignored
 
     def add(self, code: str, **kw) -> Problem:
         if code not in FORMAT.checks:  # a programming error, not a data error

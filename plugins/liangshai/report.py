@@ -11,7 +11,7 @@ from itertools import groupby
 from .model import Dataset
 from .problems import Problem, Report
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 
 def _location(p: Problem) -> tuple:
@@ -53,8 +53,19 @@ def render_text(data: Dataset) -> str:
             lines.append(f"  {mark} {severity} {where} [{first.code}] {first.message}")
             lines.append(f"      → {first.hint}")
         lines.append("")
+    lines.append(inventory(report))
     lines.append(summary(data))
     return "\n".join(lines) + "\n"
+
+
+def inventory(report: Report) -> str:
+    """How many files were read, and which were ignored by rule (the rest are named above)."""
+    line = f"读取 {len(set(report.read))} 个文件"
+    if report.ignored:
+        names = "、".join(name for name, _ in sorted(report.ignored)[:5])
+        more = f"等 {len(report.ignored)} 个" if len(report.ignored) > 5 else ""
+        line += f"；按规则忽略 {names}{more}（见 docs/data-dictionary.md）"
+    return line + "。"
 
 
 def summary(data: Dataset) -> str:
@@ -83,6 +94,10 @@ def render_json(data: Dataset) -> str:
             + len(data.rejected),
             "errors": len(report.errors),
             "warnings": len(report.warnings),
+        },
+        "files": {
+            "read": sorted(set(report.read)),
+            "ignored": [{"file": f, "reason": r} for f, r in sorted(report.ignored)],
         },
         "problems": [
             {**p.as_dict(), "severity": "error" if report.is_error(p) else "warning"}

@@ -21,13 +21,13 @@ from .incremental import tree_digest
 from .load import Inputs, load_inputs, read_statement_folder
 from .model import Community, Dataset, District, Item, Statement
 from .parallel import WorkerFailed, in_parallel
-from .problems import Problem, Report
+from .problems import Report
 from .quarter import Quarter
 from .rows import Draft, Record
 from .schema import FORMAT
 from .seal import check_seals
 
-CACHE_VERSION = 1  # bump when cached statements would no longer match what the code makes
+CACHE_VERSION = 2  # bump when cached statements would no longer match what the code makes
 
 
 def validate_folder(
@@ -83,8 +83,8 @@ def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = N
         root=inputs.root,
     )
     data.registry_key = registry_key(inputs, as_of)
-    for statements, problems in checked_folders(data, inputs.folders, cache):
-        report.problems.extend(problems)
+    for statements, folder_report in checked_folders(data, inputs.folders, cache):
+        report.merge(folder_report)
         for statement in statements:
             place(data, statement)
     check_continuity(data)
@@ -314,7 +314,7 @@ def _cache_path(data: Dataset, folder: Path, cache: Path) -> Path:
     return Path(cache) / "validation" / f"{digest.hexdigest()[:40]}.pickle"
 
 
-Checked = tuple[list[Statement], list[Problem]]
+Checked = tuple[list[Statement], Report]  # a folder's statements, and what reading it found
 
 
 def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> list[Checked]:
@@ -352,7 +352,7 @@ def check_folder(data: Dataset, folder: Path) -> Checked:
     report = Report(strict=data.report.strict)
     scratch = replace(data, report=report)
     drafts = read_statement_folder(folder, data.root, report)
-    return [check_statement(scratch, d) for d in drafts], report.problems
+    return [check_statement(scratch, d) for d in drafts], report
 
 
 # Statements per pickle in the cache. Pickle remembers every object it has written, and
@@ -363,13 +363,13 @@ PICKLE_CHUNK = 250
 
 
 def _save(path: Path, checked: Checked) -> None:
-    statements, problems = checked
+    statements, report = checked
     for s in statements:
         s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as f:
-        pickle.dump(problems, f, protocol=5)
+        pickle.dump(report, f, protocol=5)
         for k in range(0, len(statements), PICKLE_CHUNK):
             pickle.dump(statements[k : k + PICKLE_CHUNK], f, protocol=5)
     tmp.replace(path)
@@ -378,10 +378,10 @@ def _save(path: Path, checked: Checked) -> None:
 def _load(path: Path) -> Checked:
     statements: list[Statement] = []
     with path.open("rb") as f:
-        problems = pickle.load(f)
+        report = pickle.load(f)
         while f.peek(1):
             statements += pickle.load(f)
-    return statements, problems
+    return statements, report
 
 
 def _where(s: Statement) -> str:
