@@ -91,7 +91,7 @@ def test_a_copy_of_a_quarter_folder_leaves_the_original_valid(folder):
 @pytest.mark.parametrize(
     ("content", "what"),
     [
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "旧版 .xls"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "旧版 Excel（.xls）"),
         (b"<html><body><table><tr><td>1</td></tr></table></body></html>", "网页"),
         (b"%PDF-1.7\n%...", "PDF"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "图片"),
@@ -383,3 +383,22 @@ def test_any_cells_in_a_template_load_as_data_or_errors(tmp_path_factory, cells)
                 ("编制人", "审核人", "填表日期", "业主委员会意见")
             ):
                 assert row in read or row in named or row <= 13, (row, values)
+
+
+def test_a_workbook_of_too_many_parts_is_refused_before_it_is_opened(folder):
+    with zipfile.ZipFile(folder.path(f"{Q1}/x.xlsx"), "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        for k in range(2001):
+            z.writestr(f"xl/media/{k}.bin", "")
+    (p,) = folder.validate().report.problems
+    assert p.code == "file-too-large" and "部件" in p.message
+
+
+def test_a_former_id_cannot_escape_its_url(folder, tmp_path):
+    from conftest import build
+
+    folder.edit("communities.csv", lambda rows: rows[0].update(former_ids="ok-old;../../d/gulou"))
+    found = folder.validate().report.flatten()
+    assert (folder.name("communities.csv"), 2, "former_ids", "invalid-id") in found
+    assert build(folder.root, tmp_path / "site") == 1  # the registry is not sound: no site
+    assert not (tmp_path / "d").exists()

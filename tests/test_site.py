@@ -281,3 +281,20 @@ def test_a_typical_case_link_must_name_a_column_article(folder, tmp_path):
     html = (tmp_path / "p" / "c" / "rongyin-huayuan" / "index.html").read_text(encoding="utf-8")
     assert "架空层被物业出租作仓库" in html  # the rectification is still shown …
     assert 'd/gulou/">典型案例' not in html and "典型案例</a>" not in html  # … without the link
+
+
+def test_control_characters_in_column_articles_keep_the_feed_well_formed(folder, tmp_path):
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    (content / "column" / "2025-09-01-bell.md").write_text(
+        "Title: 通知\x07（复制自网页）\nDate: 2025-09-01\nCategory: 通知公告\nSlug: bell\n\n"
+        "正文\x0b里有\x1b看不见的字符。\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    assert build(folder.root, out, PATH=str(content)) == 0
+    feed = ElementTree.parse(out / "column" / "feed.xml")  # well-formed XML
+    titles = [e.text for e in feed.iter("{http://www.w3.org/2005/Atom}title")]
+    assert "通知（复制自网页）" in titles

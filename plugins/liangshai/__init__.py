@@ -63,6 +63,20 @@ def initialized(pelican):
     }
 
 
+def strip_control_characters(content):
+    """Column articles are the bureau's own Markdown, but text pasted into them can carry
+    control characters that no feed (XML) may hold: they are dropped on reading."""
+    from .cells import CONTROL
+
+    if getattr(content, "_content", None):
+        content._content = CONTROL.sub("", content._content)
+    for key, value in content.metadata.items():
+        if isinstance(value, str) and CONTROL.search(value):
+            content.metadata[key] = CONTROL.sub("", value)
+            if hasattr(content, key):
+                setattr(content, key, content.metadata[key])
+
+
 def get_generators(pelican):
     from .generator import LiangshaiGenerator
 
@@ -73,4 +87,5 @@ def register():
     from pelican import signals
 
     signals.initialized.connect(initialized)
+    signals.content_object_init.connect(strip_control_characters)
     signals.get_generators.connect(get_generators)

@@ -27,7 +27,7 @@ _PHONE = re.compile(r"^\+?[0-9()\- ]{3,24}(?:转[0-9]{1,6})?$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%!$'()*+,;=:@/-]*)?$")
 # Characters no page, feed or spreadsheet should carry: C0 and C1 controls but tab and line
 # breaks, and the two non-characters XML forbids.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+CONTROL = _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _ZERO = {"-", "—", "–", "－", "―", "--"}
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓"}
 _FALSE = {"否", "n", "no", "false", "0", ""}

@@ -235,6 +235,8 @@ def sniff(path: Path, head: bytes) -> str:
     kind = next((k for magic, k in _MAGIC if head.startswith(magic)), "text")
     if kind == "zip":
         return _zip_kind(path)
+    if kind == "protected" and path.suffix.lower() in (".doc", ".wps", ".ppt", ".dps"):
+        return "document"  # the same container holds old Word and WPS documents
     if kind == "text":
         start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         if start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
