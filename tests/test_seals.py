@@ -162,3 +162,12 @@ def test_a_damaged_seal_line_refuses_the_build_and_seal(folder, site):
     assert code == 1 and "seal-damaged" in out
     _, refused = seal_quarter(folder.validate(), Q1, date(2024, 9, 1))
     assert refused and "封存记录损坏" in refused[0]
+
+
+def test_the_published_head_alone_still_holds_the_chain(folder, site, tmp_path):
+    seal(folder)
+    assert site()[0] == 0
+    (tmp_path / "publish" / "verify" / "seals" / "2024Q1.jsonl").unlink()  # lines gone,
+    forge(folder, lambda docs: docs[1].update(sealed_on="2024-12-31"))  # the head remains
+    code, text = site()
+    assert code == 1 and "seal-missing" in text and "链头" in text

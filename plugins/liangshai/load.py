@@ -21,7 +21,7 @@ from .cells import PARSERS, CellError
 from .excel import read_workbook
 from .files import Source, YamlRefused, yaml_compose, yaml_load
 from .layout import LEDGERS, quarter_folder, survey
-from .problems import Report
+from .problems import Blank, Report
 from .quarter import Quarter
 from .rows import ITEM_CONTEXT, Columns, Draft, Record, Unread
 from .schema import FORMAT, Table
@@ -289,7 +289,7 @@ def _setting(path: Path, key: str, kind: str, value):
         return PARSERS[kind](str(value).strip(), None)
     except CellError as err:
         message = FORMAT.checks[err.code].message
-        shown = message.format_map({**err.details, "value": value, "label": key})
+        shown = message.format_map(Blank(err.details, value=value, label=key))
         raise CannotRun(f"设置文件 {path} 的 {key}：{shown}") from None
 
 

@@ -148,24 +148,27 @@ def _seal_of(line: str, quarter: str, prev: str, file: str, number: int):
     return seal, ""
 
 
-def published_log(witness: Path) -> dict[str, list[str]] | None:
-    """The seal lines a previously published site holds, by quarter; None when it has none."""
-    heads = Path(witness) / HEADS
-    if not heads.is_file():
-        return None
+def published_log(witness: Path) -> dict[str, tuple[list[str], dict]] | None:
+    """What a previously published site holds, by quarter: its verify/seals/ lines and its
+    head ({lines, head} from verify/seals.json, or {}); None when it published no seals.
+    Either one vouches for the data's log: a head still checks the chain when the published
+    lines are gone, the lines still name what changed when the heads file is."""
+    folder = Path(witness) / PUBLISHED
     try:
-        files = json.loads(heads.read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}  # damaged: every line it should hold then counts as missing below
+        heads = json.loads((Path(witness) / HEADS).read_text(encoding="utf-8"))["files"]
+        heads = {str(q): h for q, h in heads.items() if isinstance(h, dict)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        heads = {}  # none, or damaged: the published files still say what they hold
+    quarters = {p.name.removesuffix(".jsonl") for p in folder.glob("*.jsonl")} | set(heads)
+    if not quarters:
+        return None
     out = {}
-    for quarter in files:
-        path = Path(witness) / PUBLISHED / f"{quarter}.jsonl"
+    for quarter in sorted(quarters):
         try:
-            out[quarter] = [x for x in path.read_text(encoding="utf-8").split("\n") if x]
-        except OSError:
-            out[quarter] = []
-        if len(out[quarter]) != files[quarter].get("lines"):
-            out[quarter] = out[quarter][: files[quarter].get("lines")]
+            text = (folder / f"{quarter}.jsonl").read_text(encoding="utf-8")
+        except (OSError, UnicodeError):
+            text = ""
+        out[quarter] = ([line for line in text.split("\n") if line], heads.get(quarter, {}))
     return out
 
 
@@ -179,23 +182,34 @@ def check_witness(data: Dataset, witness: Path | None) -> None:
     if published is None:
         return
     log = data.seal_log
-    for quarter, old_lines in sorted(published.items()):
+    for quarter, (old_lines, head) in sorted(published.items()):
         lines = log.lines.get(quarter, [])
-        file = log.files.get(quarter, f"{data.root.name}/{SEALS_DIR}/{quarter}.jsonl")
+        where = {
+            "file": log.files.get(quarter, f"{data.root.name}/{SEALS_DIR}/{quarter}.jsonl"),
+            "quarter": quarter,
+        }
+        found = False
         for number, old in enumerate(old_lines, start=1):
             new = lines[number - 1] if number <= len(lines) else None
             if new == old:
                 continue
-            what = _line_change(old, new)
+            found = True
             community, sealed_on = _who(old)
+            details = {"sealed_on": sealed_on, "what": _line_change(old, new)}
             data.report.add(
                 "seal-missing",
-                file=file,
                 row=number,
                 community_id=community,
-                quarter=quarter,
-                details={"sealed_on": sealed_on, "what": what, "witness": str(witness)},
+                **where,
+                details={**details, "witness": str(witness)},
             )
+        count = head.get("lines")
+        if found or not isinstance(count, int) or count < 1:
+            continue
+        if len(lines) < count or line_hash(lines[count - 1]) != head.get("head"):
+            what = f"已公布 {count} 行，链头为 {head.get('head')}，现在的封存文件与之不符"
+            details = {"sealed_on": "—", "what": what, "witness": str(witness)}
+            data.report.add("seal-missing", row=count, **where, details=details)
 
 
 def _who(line: str) -> tuple[str, str]:
