@@ -271,6 +271,19 @@ def demo_200(tmp_path_factory) -> Path:
     return dest
 
 
+def seal(folder: Folder, quarter=None, on=None):
+    """Seal a quarter of the folder as `invoke seal` does: (new lines, why refused)."""
+    from datetime import date
+
+    from liangshai.quarter import Quarter
+    from liangshai.seal import append_seals, seal_quarter
+
+    quarter = quarter or Quarter(2024, 1)
+    lines, refused = seal_quarter(folder.validate(), quarter, on or date(2024, 8, 1))
+    append_seals(folder.root, quarter, lines)
+    return lines, refused
+
+
 def soffice(src: Path, to: str, outdir: Path) -> Path:
     """Convert a file with LibreOffice (installed by `invoke setup`), as someone re-saving it
     in a spreadsheet program would; returns the new file."""

@@ -10,20 +10,14 @@ from datetime import date
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, seal
 from liangshai.build import build_site
 from liangshai.model import canonical_json, fingerprint_of
 from liangshai.quarter import Quarter
-from liangshai.seal import append_seals, genesis, line_hash, seal_quarter
+from liangshai.seal import genesis, line_hash, seal_quarter
 
 Q1 = Quarter(2024, 1)
 SEALS = "seals/2024Q1.jsonl"
-
-
-def seal(folder, quarter=Q1, on=date(2024, 8, 1)):
-    lines, refused = seal_quarter(folder.validate(), quarter, on)
-    append_seals(folder.root, quarter, lines)
-    return lines, refused
 
 
 @pytest.fixture

@@ -13,23 +13,16 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from conftest import ROOT, build
+from conftest import ROOT, build, seal
 from liangshai.metrics import CITY, compute
 from liangshai.monthly import write_report
 from liangshai.quarter import Quarter
-from liangshai.seal import append_seals, seal_quarter
 
 Q1, Q2 = Quarter(2024, 1), Quarter(2024, 2)
 
 
 def page(site, path):
     return (site / path).read_text(encoding="utf-8")
-
-
-def seal(folder, quarter, on=date(2024, 8, 1)):
-    lines, refused = seal_quarter(folder.validate(), quarter, on)
-    append_seals(folder.root, quarter, lines)
-    return lines, refused
 
 
 @pytest.fixture

@@ -171,16 +171,10 @@ class _Folders:
 
     @staticmethod
     def ledgers(layout: Layout, folder: Path, root: Path, report: Report) -> None:
-        for entry in _entries(folder):
-            if _skip(entry, root, report):
-                continue
-            path = Path(entry.path)
-            if _is_dir(entry):
-                fix = "台账文件直接放在 ledgers/ 里；请移走这个文件夹。"
-                unknown_folder(path, root, report, f"“{entry.name}”不是台账文件", fix)
-                continue
-            name = entry.name.lower().removesuffix(".csv")
-            if entry.name.lower().endswith(".csv") and name in LEDGERS:
+        fix = "台账文件直接放在 ledgers/ 里；请移走这个文件夹。"
+        for path in _files(folder, root, report, fix):
+            name = path.name.lower().removesuffix(".csv")
+            if path.name.lower().endswith(".csv") and name in LEDGERS:
                 layout.ledgers[name].append(path)
                 continue
             source = Source(path, root, report)
@@ -193,19 +187,29 @@ class _Folders:
 
     @staticmethod
     def seals(layout: Layout, folder: Path, root: Path, report: Report) -> None:
-        for entry in _entries(folder):
-            if _skip(entry, root, report):
-                continue
-            path = Path(entry.path)
-            stem, dot, suffix = entry.name.rpartition(".")
-            if not _is_dir(entry) and dot and suffix == "jsonl" and _canonical_quarter(stem):
+        fix = "封存文件直接放在 seals/ 里；请移走这个文件夹。"
+        for path in _files(folder, root, report, fix):
+            stem, dot, suffix = path.name.rpartition(".")
+            if dot and suffix == "jsonl" and _canonical_quarter(stem):
                 layout.seals.append(path)
-            elif _is_dir(entry):
-                fix = "封存文件直接放在 seals/ 里；请移走这个文件夹。"
-                unknown_folder(path, root, report, f"“{entry.name}”不是封存文件", fix)
             else:
                 detail = "不是封存文件（应为 invoke seal 写出的 2025Q2.jsonl 这样的文件）"
                 name_file(Source(path, root, report), detail)
+
+
+def _files(folder: Path, root: Path, report: Report, fix: str) -> list[Path]:
+    """The files directly in `folder` (none ignored by rule); each folder in it is named
+    with `fix` and not read."""
+    out = []
+    for entry in _entries(folder):
+        if _skip(entry, root, report):
+            continue
+        if _is_dir(entry):
+            detail = f"“{entry.name}”是 {folder.name}/ 里的文件夹"
+            unknown_folder(Path(entry.path), root, report, detail, fix)
+        else:
+            out.append(Path(entry.path))
+    return out
 
 
 def _canonical_quarter(name: str) -> Quarter | None:
@@ -241,20 +245,14 @@ def recognise(source: Source, tables: list[Table], implied=()) -> Table | None:
 def quarter_folder(folder: Path, root: Path, report: Report) -> list[Entry]:
     """The files of a quarter folder, each as what it will be read as; the rest reported."""
     out = []
-    for entry in _entries(folder):
-        if _skip(entry, root, report):
-            continue
-        path = Path(entry.path)
-        if _is_dir(entry):
-            fix = "季度文件夹里直接放公示表文件；请把其中的文件移出来，或移走这个文件夹。"
-            unknown_folder(path, root, report, f"“{entry.name}”是季度文件夹里的文件夹", fix)
-            continue
+    fix = "季度文件夹里直接放公示表文件；请把其中的文件移出来，或移走这个文件夹。"
+    for path in _files(folder, root, report, fix):
         source = Source(path, root, report)
         data = source.read_bytes()
         if data is None:
             continue
         kind = sniff(path, data[:64])
-        name = entry.name.lower()
+        name = path.name.lower()
         if kind == "xlsx":
             out.append(Entry("xlsx", source))
         elif kind != "text":
