@@ -402,3 +402,15 @@ def test_a_former_id_cannot_escape_its_url(folder, tmp_path):
     assert (folder.name("communities.csv"), 2, "former_ids", "invalid-id") in found
     assert build(folder.root, tmp_path / "site") == 1  # the registry is not sound: no site
     assert not (tmp_path / "d").exists()
+
+
+def test_a_build_passes_fifos_and_dangling_links_by(folder, tmp_path):
+    from conftest import build
+
+    os.mkfifo(folder.path(f"{Q1}/pipe.csv"))
+    os.symlink(tmp_path / "gone.csv", folder.path(f"{Q1}/gone.csv"))
+    os.symlink("/dev/zero", folder.path("communities-2.csv"))
+    assert build(folder.root, tmp_path / "site") == 0  # named in the report, never opened
+    found = {(p.file, p.code) for p in folder.validate().report.problems}
+    assert (folder.name(f"{Q1}/gone.csv"), "not-regular-file") in found
+    assert (folder.name(f"{Q1}/pipe.csv"), "not-regular-file") in found

@@ -327,7 +327,7 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         return [check_folder(data, folder) for folder in folders]
     paths = [_cache_path(data, folder, cache) for folder in folders]
     missing = [k for k, path in enumerate(paths) if not path.exists()]
-    missing.sort(key=lambda k: -sum(f.stat().st_size for f in folders[k].iterdir()))
+    missing.sort(key=lambda k: -sum(f.lstat().st_size for f in folders[k].iterdir()))
     here, results = os.getpid(), {}
 
     def check(k):
