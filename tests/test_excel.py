@@ -238,3 +238,14 @@ def rewrite_part(path, part, change):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
+
+
+def test_a_workbook_without_any_statement_sheet_is_named(folder):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = LISTS_SHEET  # only the template's own code sheet: nothing to read
+    path = folder.path("statements/2024Q2/empty.xlsx")
+    wb.save(path)
+    found = folder.validate().report.flatten()
+    assert (folder.name("statements/2024Q2/empty.xlsx"), None, None, "structure") in found

@@ -192,6 +192,7 @@ def read_excel_statement(path: Path, root: Path, report: Report) -> list[Draft]:
 def read_workbook(source: Source) -> list[Draft]:
     """Every statement of a filled-in workbook: one per sheet that holds one (the template's
     own code and guide sheets aside); any other sheet with content is named."""
+    before = len(source.report.problems)
     sheets = _sheets(source)
     drafts = []
     for title, rows, truncated in sheets:
@@ -209,7 +210,8 @@ def read_workbook(source: Source) -> list[Draft]:
         draft = _draft_from_rows(rows, source, start)
         if draft is not None:
             drafts.append(draft)
-    if sheets and not drafts:
+    said = any(p.severity == "error" for p in source.report.problems[before:])
+    if not drafts and not said:  # no worksheet, or none with a statement: never silent
         labels = "、".join(f.label for f in item_fields())
         source.problem("structure", details={"detail": f"找不到明细表头（{labels}）"})
     return drafts
