@@ -414,3 +414,19 @@ def test_a_build_passes_fifos_and_dangling_links_by(folder, tmp_path):
     found = {(p.file, p.code) for p in folder.validate().report.problems}
     assert (folder.name(f"{Q1}/gone.csv"), "not-regular-file") in found
     assert (folder.name(f"{Q1}/pipe.csv"), "not-regular-file") in found
+
+
+def test_a_stray_copy_in_a_quarter_folder_harms_nobody(folder):
+    baseline = canonical(folder.validate())
+    for name in ("statements", "items"):
+        shutil.copy(folder.path(f"{Q1}/{name}.csv"), folder.path(f"{Q1}/{name} - 副本.csv"))
+    data = folder.validate()
+    assert {p.code for p in data.report.problems} == {"duplicate-file"}
+    assert canonical(data) == baseline  # no duplicate-statement, no doubled items
+
+
+def test_a_witness_that_is_not_there_cannot_run(folder, tmp_path):
+    from conftest import build
+
+    code = build(folder.root, tmp_path / "site", LIANGSHAI_SEAL_WITNESS=str(tmp_path / "gone"))
+    assert code == 2

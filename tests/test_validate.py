@@ -252,6 +252,10 @@ CASES = {
         lambda f: os.mkfifo(f.path(f"{Q1}/more.csv")),
         (f"{Q1}/more.csv", None, None),
     ),
+    "duplicate-file": (
+        lambda f: shutil.copy(f.path(Q1_ITEMS), f.path(f"{Q1}/items (1).csv")),
+        (f"{Q1}/items (1).csv", None, None),
+    ),
     "unknown-file": (
         lambda f: f.write(f"{Q1}/notes.txt", "记得下周交\n"),
         (f"{Q1}/notes.txt", None, None),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .schema import FORMAT
 
 TYPE_LABELS = {
@@ -86,7 +88,8 @@ def data_dictionary() -> str:
     for c in FORMAT.checks.values():
         level = "错误" if c.severity == "error" else "警告"
         level += "（不生成网站）" if c.fatal else ""
-        out.append(f"| `{c.code}` | {level} | {c.title} | {c.flag or ''} | {_cell(c.hint)} |")
+        hint = re.sub(r"\{\w+\}", "…", c.hint)  # the case's own words fill these in
+        out.append(f"| `{c.code}` | {level} | {c.title} | {c.flag or ''} | {_cell(hint)} |")
     return "\n".join(out) + "\n"
 
 

@@ -19,6 +19,7 @@ from . import charts, opendata
 from .docs import data_dictionary
 from .excel import BLANK
 from .incremental import code_digest, unit_key
+from .load import CannotRun
 from .metrics import CITY, DEFINITIONS, compute
 from .parallel import WorkerFailed, in_parallel
 from .posters import SIZE_NAMES, Posters, link
@@ -116,7 +117,10 @@ class LiangshaiGenerator(Generator):
         """The published site whose seal log the data must still hold: the setting, else the
         output folder this build replaces."""
         if self.settings["LIANGSHAI_SEAL_WITNESS"]:
-            return setting_path(self.settings, "LIANGSHAI_SEAL_WITNESS")
+            witness = setting_path(self.settings, "LIANGSHAI_SEAL_WITNESS")
+            if not witness.is_dir():  # asked for, and gone: checking nothing would lie
+                raise CannotRun(f"找不到封存见证 LIANGSHAI_SEAL_WITNESS：{witness}")
+            return witness
         reuse = self.settings.get("LIANGSHAI_REUSE")
         return reuse.previous if reuse is not None else None
 

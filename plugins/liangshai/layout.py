@@ -10,6 +10,7 @@ another name or letter case is read when its header is recognisable.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 from dataclasses import dataclass, field
@@ -172,7 +173,7 @@ class _Folders:
     @staticmethod
     def ledgers(layout: Layout, folder: Path, root: Path, report: Report) -> None:
         fix = "台账文件直接放在 ledgers/ 里；请移走这个文件夹。"
-        for path in _files(folder, root, report, fix):
+        for path in _files(folder, root, report, fix, first=[f"{n}.csv" for n in LEDGERS]):
             name = path.name.lower().removesuffix(".csv")
             if path.name.lower().endswith(".csv") and name in LEDGERS:
                 layout.ledgers[name].append(path)
@@ -197,18 +198,31 @@ class _Folders:
                 name_file(Source(path, root, report), detail)
 
 
-def _files(folder: Path, root: Path, report: Report, fix: str) -> list[Path]:
-    """The files directly in `folder` (none ignored by rule); each folder in it is named
-    with `fix` and not read."""
-    out = []
-    for entry in _entries(folder):
+def _files(folder: Path, root: Path, report: Report, fix: str, first=()) -> list[Path]:
+    """The files directly in `folder` (none ignored by rule), the names in `first` first;
+    each folder in it is named with `fix` and not read. A file with the very bytes of one
+    before it (a stray copy, "items (1).csv") is named and not read twice: read twice, it
+    would make every statement in it a duplicate, or double every item."""
+    out, seen = [], {}
+    entries = sorted(_entries(folder), key=lambda e: (e.name.lower() not in first, e.name))
+    for entry in entries:
         if _skip(entry, root, report):
             continue
+        path = Path(entry.path)
         if _is_dir(entry):
             detail = f"“{entry.name}”是 {folder.name}/ 里的文件夹"
-            unknown_folder(Path(entry.path), root, report, detail, fix)
-        else:
-            out.append(Path(entry.path))
+            unknown_folder(path, root, report, detail, fix)
+            continue
+        source = Source(path, root, report)
+        data = source.read_bytes()
+        if data is None:
+            continue
+        digest = hashlib.sha256(data).digest()
+        if digest in seen:
+            source.problem("duplicate-file", details={"other": seen[digest].name})
+            continue
+        seen[digest] = path
+        out.append(path)
     return out
 
 
@@ -246,7 +260,7 @@ def quarter_folder(folder: Path, root: Path, report: Report) -> list[Entry]:
     """The files of a quarter folder, each as what it will be read as; the rest reported."""
     out = []
     fix = "季度文件夹里直接放公示表文件；请把其中的文件移出来，或移走这个文件夹。"
-    for path in _files(folder, root, report, fix):
+    for path in _files(folder, root, report, fix, first=("statements.csv", "items.csv")):
         source = Source(path, root, report)
         data = source.read_bytes()
         if data is None:
