@@ -165,3 +165,14 @@ def test_the_published_head_alone_still_holds_the_chain(folder, site, tmp_path):
     forge(folder, lambda docs: docs[1].update(sealed_on="2024-12-31"))  # the head remains
     code, text = site()
     assert code == 1 and "seal-missing" in text and "链头" in text
+
+
+def test_a_seal_file_checked_out_with_crlf_is_the_same_chain(folder, site):
+    seal(folder)
+    assert site()[0] == 0
+    text = folder.path(SEALS).read_text(encoding="utf-8")
+    folder.write(SEALS, "\ufeff" + text.replace("\n", "\r\n"))  # git autocrlf, Notepad's BOM
+    assert folder.validate().report.problems == []
+    assert site()[0] == 0
+    lines, refused = seal(folder, on=date(2024, 9, 1))
+    assert lines == [] and not refused

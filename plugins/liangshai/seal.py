@@ -97,6 +97,12 @@ def line_hash(line: str) -> str:
     return hashlib.sha256(line.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def log_lines(text: str) -> list[str]:
+    """The lines of a seal file, whatever its line endings (git on Windows writes CRLF):
+    a line is hashed without them."""
+    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+
+
 def chain_head(quarter: str, lines: list[str]) -> str:
     return line_hash(lines[-1]) if lines else genesis(quarter)
 
@@ -110,7 +116,7 @@ def read_seals(paths: list[Path], root: Path, report: Report) -> SealLog:
         quarter = path.name.removesuffix(".jsonl")
         source = Source(path, Path(root), report)
         text = source.read_text()
-        lines = [line for line in (text or "").split("\n") if line.strip()]
+        lines = log_lines(text or "")
         log.lines[quarter], log.files[quarter] = lines, source.name
         prev = genesis(quarter)
         for number, line in enumerate(lines, start=1):
@@ -168,7 +174,7 @@ def published_log(witness: Path) -> dict[str, tuple[list[str], dict]] | None:
             text = (folder / f"{quarter}.jsonl").read_text(encoding="utf-8")
         except (OSError, UnicodeError):
             text = ""
-        out[quarter] = ([line for line in text.split("\n") if line], heads.get(quarter, {}))
+        out[quarter] = (log_lines(text), heads.get(quarter, {}))
     return out
 
 
@@ -406,7 +412,7 @@ def append_seals(root: Path, quarter: Quarter, lines: list[dict]) -> Path:
     path = Path(root) / SEALS_DIR / f"{quarter}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    existing = [line for line in text.split("\n") if line.strip()]
+    existing = log_lines(text)
     prev = chain_head(str(quarter), existing)
     with path.open("a", encoding="utf-8") as f:
         if text and not text.endswith("\n"):
