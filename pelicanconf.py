@@ -32,10 +32,10 @@ ARCHIVES_SAVE_AS = AUTHORS_SAVE_AS = TAGS_SAVE_AS = CATEGORIES_SAVE_AS = ""
 SLUGIFY_SOURCE = "basename"
 CATEGORY_REGEX_SUBSTITUTIONS = []
 
-FEED_ALL_ATOM = "column/feed.xml"
-FEED_ALL_RSS = CATEGORY_FEED_ATOM = TRANSLATION_FEED_ATOM = None
+# The column's feed (column/feed.xml) is written by the plugin, with absolute links from
+# site_url in data/site.yaml; Pelican's own feeds would carry the relative links of the pages.
+FEED_ALL_ATOM = FEED_ALL_RSS = CATEGORY_FEED_ATOM = TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None
-FEED_DOMAIN = "https://liangshai.fuzhou.example"
 
 STATIC_PATHS = []
 THEME_STATIC_DIR = "theme"

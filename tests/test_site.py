@@ -298,3 +298,28 @@ def test_control_characters_in_column_articles_keep_the_feed_well_formed(folder,
     feed = ElementTree.parse(out / "column" / "feed.xml")  # well-formed XML
     titles = [e.text for e in feed.iter("{http://www.w3.org/2005/Atom}title")]
     assert "通知（复制自网页）" in titles
+
+
+def test_feeds_work_in_a_feed_reader(sample_site):
+    """Every feed, read by feedparser as a reader would: valid, with an author and a
+    language, stable tag/URL ids, and every entry link leading to a page that was written."""
+    import feedparser
+
+    site_url = "https://liangshai.fuzhou.example/"
+    feeds = [sample_site / "column" / "feed.xml", *sorted(sample_site.glob("c/*/feed.xml"))]
+    assert len(feeds) > 40
+    for path in feeds:
+        feed = feedparser.parse(path.read_bytes())
+        assert not feed.bozo, (path, feed.bozo_exception)
+        assert feed.feed.author and feed.feed.language == "zh-CN", path
+        assert feed.entries, path
+        for entry in feed.entries:
+            assert "None" not in entry.id and entry.id.startswith(("tag:", site_url)), entry.id
+            assert entry.link.startswith(site_url), entry.link
+            page = entry.link[len(site_url) :].split("#")[0]
+            assert (sample_site / page / "index.html").is_file(), entry.link
+    column = feedparser.parse((sample_site / "column" / "feed.xml").read_bytes())
+    links = [
+        href for e in column.entries for href in re.findall(r'href="([^"]+)"', e.content[0].value)
+    ]
+    assert links and all(h.startswith(site_url) for h in links)  # xml:base resolved them

@@ -11,6 +11,7 @@ import os
 import shutil
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from markdown import markdown
 from pelican.generators import Generator
@@ -237,6 +238,7 @@ class LiangshaiGenerator(Generator):
             lambda: self._file("search.json", opendata.to_json(search_entries(data))),
             lambda: self._file("sitemap.xml", self.sitemap()),
             self.write_seal_log,
+            self.write_column_feed,
         ]
         for slug, district in data.districts.items():
             views = self.district_views(slug)
@@ -366,6 +368,7 @@ class LiangshaiGenerator(Generator):
             return None
         return self.env.get_template("community_feed.xml").render(
             c=view.community,
+            author=view.district.bureau,
             link=f"{self.site_url}/{self.url('community', view.community.id)}",
             entries=entries,
             updated=max(e.stamp for e in entries),
@@ -375,6 +378,28 @@ class LiangshaiGenerator(Generator):
         """The city-wide files, joined from every community's stored fragment."""
         folder = Path(self.output_path) / self.url("data")
         opendata.write_city_files(self.data, self.fragments.each(self.fragment_keys), folder)
+
+    def write_column_feed(self) -> None:
+        """The column's Atom feed, newest first: absolute links and ids from site_url (a
+        reader resolves nothing against the feed's own address), the article's HTML with its
+        own address as xml:base, so the relative links in it still lead where they should."""
+        articles = sorted(self.context.get("articles", []), key=lambda a: a.date, reverse=True)
+        if not articles:
+            return
+        host = urlsplit(self.site_url).hostname or "localhost"
+        first = min(a.date for a in articles)
+        feed = self.env.get_template("column_feed.xml").render(
+            {
+                **self.context,
+                "articles": articles,
+                "link": f"{self.site_url}/{self.settings['INDEX_URL']}",
+                "host": host,
+                "tag": f"tag:{host},{first:%Y-%m-%d}:/{self.settings['INDEX_URL']}",
+                "updated": max(getattr(a, "modified", a.date) for a in articles).isoformat(),
+                "author": self.data.settings["bureau"],
+            }
+        )
+        self._file(f"{self.settings['INDEX_URL']}feed.xml", feed)
 
     def write_seal_log(self) -> None:
         """The seal files as the data holds them, and each one's chain head: what the next
