@@ -30,7 +30,17 @@ DIRECT_TEMPLATES = ["index"]
 TAG_SAVE_AS = AUTHOR_SAVE_AS = ""
 ARCHIVES_SAVE_AS = AUTHORS_SAVE_AS = TAGS_SAVE_AS = CATEGORIES_SAVE_AS = ""
 SLUGIFY_SOURCE = "basename"
-CATEGORY_REGEX_SUBSTITUTIONS = []
+# Category URLs in ASCII without spaces (Pelican transliterates the name first: 典型案例 →
+# "Dian Xing An Li"). The first release published "dian xing an li/"; those still redirect.
+CATEGORY_REGEX_SUBSTITUTIONS = [
+    (r"^\s*Dian Xing An Li\s*$", "cases"),
+    (r"^\s*Tong Zhi Gong Gao\s*$", "notices"),
+    (r"^\s*Gong Zuo Jin Zhan\s*$", "progress"),
+    (r"[^\w\s-]", ""),  # then Pelican's own rules, for any other category
+    (r"(?u)\A\s*", ""),
+    (r"(?u)\s*\Z", ""),
+    (r"[-\s]+", "-"),
+]
 
 # The column's feed (column/feed.xml) is written by the plugin, with absolute links from
 # site_url in data/site.yaml; Pelican's own feeds would carry the relative links of the pages.

@@ -323,3 +323,35 @@ def test_feeds_work_in_a_feed_reader(sample_site):
         href for e in column.entries for href in re.findall(r'href="([^"]+)"', e.content[0].value)
     ]
     assert links and all(h.startswith(site_url) for h in links)  # xml:base resolved them
+
+
+def test_site_plumbing(sample_site):
+    site = "https://liangshai.fuzhou.example"
+    written = {
+        p.relative_to(sample_site).as_posix().removesuffix("index.html")
+        for p in sample_site.rglob("index.html")
+    }
+    locs = set(re.findall(r"<loc>([^<]+)</loc>", page(sample_site, "sitemap.xml")))
+    # the sitemap is what was written, but redirects
+    redirects = {
+        u for u in written if 'http-equiv="refresh"' in page(sample_site, f"{u}index.html")
+    }
+    assert locs == {f"{site}/{u}" for u in written - redirects}
+    for u in ("company/", "ledgers/", "posters/", "verify/", "column/category/cases/"):
+        assert f"{site}/{u}" in locs, u
+    assert page(sample_site, "robots.txt").endswith(f"Sitemap: {site}/sitemap.xml\n")
+    # category addresses are ASCII without spaces; the first release's still lead there
+    categories = [p.name for p in (sample_site / "column" / "category").iterdir()]
+    assert {"cases", "notices", "progress"} <= set(categories)
+    old = page(sample_site, "column/category/dian xing an li/index.html")
+    assert 'url=../../../column/category/cases/"' in old
+    # every page has a heading; the 404 page works at any depth (no relative links)
+    for path in [*sample_site.rglob("index.html"), sample_site / "404.html"]:
+        assert "<h1" in path.read_text(encoding="utf-8"), path
+    missing = page(sample_site, "404.html")
+    assert all(h.startswith(site) for h in re.findall(r'(?:href|src)="([^"]+)"', missing))
+    # icons are local files that exist
+    assert (sample_site / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
+    home = page(sample_site, "index.html")
+    for href in re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', home):
+        assert (sample_site / href).is_file(), href

@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 
 from markdown import markdown
 from pelican.generators import Generator
+from pelican.utils import slugify
 
 from . import charts, opendata
 from .docs import data_dictionary
 from .excel import BLANK
-from .incremental import code_digest, unit_key
+from .incremental import code_digest, list_files, unit_key
 from .load import CannotRun
 from .metrics import CITY, DEFINITIONS, compute
 from .parallel import WorkerFailed, in_parallel
@@ -212,6 +213,10 @@ class LiangshaiGenerator(Generator):
                 self.settings["LIANGSHAI_PARALLEL_LEAST"],
             )
             store.keep_only(self.fragment_keys)
+            self._file("sitemap.xml", self.sitemap())  # last: it lists what was written
+            self._file(
+                "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.site_url}/sitemap.xml\n"
+            )
         except WorkerFailed:
             raise BuildError("生成页面时出错（详见上方日志）") from None
         finally:
@@ -236,9 +241,11 @@ class LiangshaiGenerator(Generator):
             partial(self.write_posters, writer),
             lambda: self._file("verify.json", opendata.to_json(verification_index(data))),
             lambda: self._file("search.json", opendata.to_json(search_entries(data))),
-            lambda: self._file("sitemap.xml", self.sitemap()),
             self.write_seal_log,
             self.write_column_feed,
+            partial(self.write_category_redirects, writer),
+            partial(self.write_not_found, writer),
+            self.write_icons,
         ]
         for slug, district in data.districts.items():
             views = self.district_views(slug)
@@ -358,7 +365,9 @@ class LiangshaiGenerator(Generator):
         if feed:
             self._file(f"{base}feed.xml", feed)
         for old in c.former_ids:
-            self._write(writer, "community", old, "redirect", target=c, page_name="redirect")
+            self.write_redirect(
+                writer, self.save_as("community", old), self.url("community", c.id), c.name
+            )
         return key, fragment
 
     def community_feed(self, view) -> str | None:
@@ -423,15 +432,61 @@ class LiangshaiGenerator(Generator):
         self._write(writer, "data", "", "data", dictionary=dictionary, page_name="data")
 
     def sitemap(self) -> str:
-        urls = [self.url("home"), self.url("methods"), self.url("data")]
-        urls += [self.url("district", slug) for slug in self.data.districts]
-        urls += [self.url("community", cid) for cid in self.views]
-        for key in ("articles", "pages"):
-            urls += [item.url for item in self.context.get(key, [])]
-        urls.append(self.settings["INDEX_URL"])
-        body = "".join(f"<url><loc>{self.site_url}/{u}</loc></url>\n" for u in sorted(set(urls)))
+        """Every public page that this build wrote or kept: each index.html of the output
+        but redirects and the 404 page."""
+        kept = self.settings["LIANGSHAI_REUSE"].kept if self.settings.get("LIANGSHAI_REUSE") else []
+        pages = {f for f in list_files(Path(self.output_path)) + kept if f.endswith("index.html")}
+        pages -= self.redirects()
+        urls = sorted(f"{self.site_url}/{f.removesuffix('index.html')}" for f in pages)
+        body = "".join(f"<url><loc>{u}</loc></url>\n" for u in urls)
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             f"{body}</urlset>\n"
+        )
+
+    def redirects(self) -> set[str]:
+        """The output paths of redirect pages: former ids, and the first release's category
+        addresses."""
+        paths = {
+            self.save_as("community", old)
+            for c in self.data.communities.values()
+            for old in c.former_ids
+        }
+        return paths | {old for old, _ in self.old_categories()}
+
+    def old_categories(self) -> list[tuple[str, object]]:
+        """(the first release's output path, category) for each category whose slug changed:
+        the first release slugified names without substitutions ("dian xing an li")."""
+        out = []
+        for category, _ in self.context.get("categories", []):
+            old = slugify(category.name, regex_subs=())
+            if old != category.slug:
+                out.append((self.settings["CATEGORY_SAVE_AS"].format(slug=old), category))
+        return out
+
+    def write_redirect(self, writer, save_as: str, target_url: str, name: str) -> None:
+        writer.write_file(
+            save_as,
+            self.get_template("redirect"),
+            self.context,
+            relative_urls=self.settings["RELATIVE_URLS"],
+            target_url=target_url,
+            target_name=name,
+            page_name="redirect",
+        )
+
+    def write_category_redirects(self, writer) -> None:
+        for save_as, category in self.old_categories():
+            self.write_redirect(writer, save_as, category.url, category.name)
+
+    def write_not_found(self, writer) -> None:
+        """404.html at the root, for the web server to serve for any missing address."""
+        template = self.get_template("404")
+        self._file("404.html", template.render({**self.context, "SITEURL": self.site_url}))
+
+    def write_icons(self) -> None:
+        """favicon.ico at the root, where browsers ask for it whatever the page says."""
+        shutil.copyfile(
+            Path(self.theme) / "static" / "favicon.ico", Path(self.output_path) / "favicon.ico"
         )
