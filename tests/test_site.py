@@ -13,6 +13,7 @@ import pytest
 
 from conftest import ROOT, build
 from liangshai.opendata import item_columns, statement_columns
+from liangshai.quarter import Quarter
 from liangshai.schema import FORMAT
 from liangshai.validate import validate_folder
 
@@ -101,6 +102,10 @@ def test_statuses_and_red_flags_reach_the_page(sample_site, sample_copy):
         r'<td><span class="badge badge-late">逾期公示',
         html,
     )
+    # a quarter with red flags never shows a plain green badge above them
+    html = page(sample_site, "c/huagang-huayuan/index.html")  # no special account: flags
+    head = html.split('id="flags-title"')[0]
+    assert re.search(r'badge-on_time badge-flagged">按时公示 · \d 项需注意</span></p>', head)
     missing = _planted(sample_copy, "missing")[0]
     html = page(sample_site, f"c/{missing['community_id']}/index.html")
     assert "badge-missing" in html and "仍未公示" in html
@@ -233,8 +238,13 @@ def test_invalid_statement_is_shown_as_data_error(folder, tmp_path):
     assert build(folder.root, out) == 0
     html = page(out, "c/rongyin-huayuan/index.html")
     assert "badge-invalid" in html and "数据有误：" in html
-    assert "本期结余 99,999.00 与计算不符" in html
-    assert '<td class="num">99,999.00' not in html  # never shown as a valid figure
+    assert "99,999" not in html and "99999" not in html  # the rejected figure, nowhere
+    assert "statements.csv" not in html and "statements/2024Q2" not in html  # nor a path
+    assert "福州榕安物业服务有限公司尽快改正" in html  # whom to ask, in owners' words
+    assert "<details><summary>给编制单位：要改正的地方</summary>" in html
+    assert "结余不平（第 2 行）：请核对各项金额与本期结余。" in html
+    rejected = folder.validate().statements[("rongyin-huayuan", Quarter(2024, 2))]
+    assert rejected.verification_code not in html  # nor the code of figures not shown
 
 
 def test_two_builds_are_byte_identical(folder, tmp_path):

@@ -25,4 +25,19 @@ def badge(status) -> Markup:
     return Markup('<span class="badge badge-{}">{}</span>').format(status.value, status.label)
 
 
-FILTERS = {"money": money, "cn_date": cn_date, "badge": badge}
+def quarter_badge(qv) -> Markup:
+    """A quarter's status badge that cannot reassure wrongly: with red flags it says how
+    many need attention, in the warning colour (「按时公示 · 2 项需注意」)."""
+    if qv is None:
+        return Markup("—")
+    return _flagged(qv.status, len(qv.flags)) if qv.flags else badge(qv.status)
+
+
+@cache
+def _flagged(status, count: int) -> Markup:
+    return Markup('<span class="badge badge-{} badge-flagged">{} · {} 项需注意</span>').format(
+        status.value, status.label, count
+    )
+
+
+FILTERS = {"money": money, "cn_date": cn_date, "badge": badge, "quarter_badge": quarter_badge}

@@ -134,7 +134,7 @@ class CommunityView:
         """A 报告问题 e-mail to the district bureau, pre-filled with what identifies the page."""
         c, latest = self.community, self.latest
         quarter = latest.quarter.label if latest else ""
-        code = latest.statement.verification_code if latest and latest.statement else "无"
+        code = latest.statement.verification_code if latest and latest.shown else "无"
         subject = f"报告问题：{c.name}（{c.id}）{quarter}公共收益公示"
         body = (
             f"小区：{c.name}（编号 {c.id}）\n区县：{self.district.full_name} {c.street}\n"
