@@ -365,3 +365,34 @@ def test_site_plumbing(sample_site):
     home = page(sample_site, "index.html")
     for href in re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', home):
         assert (sample_site / href).is_file(), href
+
+
+def test_open_data_is_a_valid_data_package_and_the_rates_recompute(sample_site, sample, tmp_path):
+    import shutil
+
+    import frictionless
+
+    from liangshai.metrics import CITY, compute
+
+    data_dir = sample_site / "data"
+    report = frictionless.validate(data_dir / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    # the foreign keys are really checked: a status of an unknown community fails
+    broken = tmp_path / "data"
+    shutil.copytree(data_dir, broken)
+    text = (broken / "statuses.csv").read_text(encoding="utf-8-sig")
+    first = text.splitlines()[1].split(",")[0]
+    (broken / "statuses.csv").write_text(text.replace(first, "no-such-place", 1), "utf-8-sig")
+    assert not frictionless.validate(broken / "datapackage.json").valid
+    # every city rate of disclosure can be recomputed from statuses.csv
+    with (data_dir / "statuses.csv").open(encoding="utf-8-sig") as f:
+        statuses = list(csv.DictReader(f))
+    metrics = compute(sample)
+    for q in metrics.quarters:
+        rows = [r for r in statuses if r["quarter"] == str(q)]
+        due = [r for r in rows if r["status"] != "not_due"]
+        disclosed = [r for r in due if r["status"] in ("on_time", "late")]
+        rate = metrics.get(CITY, q)["disclosure"]
+        assert (len(disclosed), len(due)) == (rate.numerator, rate.denominator), q
+    header = (data_dir / "communities.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "account_no" not in header and "account_bank" in header

@@ -17,7 +17,7 @@ from markdown import markdown
 from pelican.generators import Generator
 from pelican.utils import slugify
 
-from . import charts, opendata
+from . import charts, datapackage, opendata
 from .docs import data_dictionary
 from .excel import BLANK
 from .incremental import code_digest, list_files, unit_key
@@ -246,6 +246,7 @@ class LiangshaiGenerator(Generator):
             partial(self.write_category_redirects, writer),
             partial(self.write_not_found, writer),
             self.write_icons,
+            self.write_reference_tables,
         ]
         for slug, district in data.districts.items():
             views = self.district_views(slug)
@@ -484,6 +485,11 @@ class LiangshaiGenerator(Generator):
         """404.html at the root, for the web server to serve for any missing address."""
         template = self.get_template("404")
         self._file("404.html", template.render({**self.context, "SITEURL": self.site_url}))
+
+    def write_reference_tables(self) -> None:
+        """The registry, districts, ledgers, statuses and the Data Package descriptor."""
+        for name, text in datapackage.tables(self.data, self.metrics).items():
+            self._file(f"{self.url('data')}{name}", text)
 
     def write_icons(self) -> None:
         """favicon.ico at the root, where browsers ask for it whatever the page says."""
