@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from liangshai import files
 from liangshai.excel import (
+    BLANK,
     FOOTER,
     LISTS_SHEET,
     SHEET,
@@ -126,6 +127,7 @@ def test_csv_templates_have_chinese_headers_and_bom(tmp_path):
 # ----------------------------------------------------------------------------- as handed in
 
 XLSX = "statements/2024Q2/rongyin-huayuan.xlsx"
+BLANK_TEMPLATE = BLANK / "statement-template.xlsx"
 
 
 def filled(folder, items=ITEMS, header=HEADER, rel=XLSX):
@@ -249,3 +251,21 @@ def test_a_workbook_without_any_statement_sheet_is_named(folder):
     wb.save(path)
     found = folder.validate().report.flatten()
     assert (folder.name("statements/2024Q2/empty.xlsx"), None, None, "structure") in found
+
+
+def test_the_template_prints_one_page_wide_with_its_signatures(folder, tmp_path):
+    """Printed from LibreOffice: the statement sheet on one A4 page, all columns and the
+    signature block with up to 20 items filled; the guide on a page of its own."""
+    import subprocess
+
+    from conftest import soffice
+
+    path, _ = filled(folder, ITEMS * 4)  # 20 items
+    for xlsx in (BLANK_TEMPLATE, path):
+        pdf = soffice(xlsx, "pdf", tmp_path / xlsx.stem)
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert re.search(r"Pages:\s+2\n", info), info
+        first = subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True
+        ).stdout
+        assert "类别" in first and "备注" in first and FOOTER[-1].rstrip("：") in first

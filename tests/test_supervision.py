@@ -8,7 +8,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -266,9 +266,17 @@ def test_monthly_report(sample_copy, tmp_path):
     for row in wb["整改台账"].iter_rows(min_row=2, values_only=True):
         header = [c.value for c in wb["整改台账"][1]]
         record = dict(zip(header, row, strict=True))
-        assert record["发现日期"] <= "2024-12-31"
+        assert record["发现日期"] <= datetime(2024, 12, 31)  # real dates, not text
         if record["状态"] == "已销号":
-            assert record["销号日期"] and record["销号日期"] <= "2024-12-31"
+            assert record["销号日期"] and record["销号日期"] <= datetime(2024, 12, 31)
+    for ws in wb:  # what a bureau clerk needs: widths, a filter, the header kept in view
+        assert ws.auto_filter.ref and ws.freeze_panes == "A2"
+        assert all(ws.column_dimensions[c].width for c in "ABC")
+    rates = wb["区县指标"]
+    header = [c.value for c in rates[1]]
+    ratio = [r[header.index("比率")] for r in rates.iter_rows(min_row=2) if r[0].value]
+    numbers = [c for c in ratio if c.value is not None]
+    assert numbers and all(c.data_type == "n" and c.number_format == "0.0%" for c in numbers)
     later = [
         r
         for r in data.ledgers["rectifications"]

@@ -115,6 +115,7 @@ def write_template(path: Path, community_id: str = "", quarter: str = "") -> Pat
     for col, f in enumerate(items, start=1):
         ws.column_dimensions[chr(64 + col)].width = widths.get(f.name, 16)
     ws.freeze_panes = ws.cell(header_row + 1, 1)
+    fit_to_page_width(ws, f"A1:{chr(64 + last_col)}{row - 1}", repeat=f"{header_row}:{header_row}")
 
     lists = wb.create_sheet(LISTS_SHEET)
     for i, s in enumerate(FORMAT.sections, start=1):
@@ -183,6 +184,23 @@ def _write_guide(ws):
                 ws.append([f.label, "必填" if f.required else "选填", f.description])
     for col, width in zip("ABCD", (14, 18, 60, 50), strict=True):
         ws.column_dimensions[col].width = width
+    fit_to_page_width(ws, f"A1:D{ws.max_row}", landscape=True)
+
+
+def fit_to_page_width(ws, area: str, repeat: str | None = None, landscape=False) -> None:
+    """Print on A4, every column on one page width (as many pages long as needed), the
+    given rows repeated at the top of each page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.print_area = area
+    if repeat:
+        ws.print_title_rows = repeat
 
 
 def read_excel_statement(path: Path, root: Path, report: Report) -> list[Draft]:

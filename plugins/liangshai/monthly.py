@@ -8,12 +8,13 @@ from metrics.compute, so they equal what the site shows for the same date.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from .excel import save_workbook
+from .excel import fit_to_page_width, save_workbook
 from .exports import append_row, neutral
 from .metrics import CITY, compute
 from .model import Dataset
@@ -113,6 +114,41 @@ def metrics_frame(data: Dataset, end: date) -> pd.DataFrame:
     )
 
 
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+
+
+def _xlsx_value(v):
+    """A cell as Excel users need it: dates as dates, 87.5% as the number 0.875, a rate with
+    nothing to count ("—") empty, so that the column sorts and sums as numbers."""
+    if v is None or v == "—" or (not isinstance(v, str | date) and pd.isna(v)):
+        return None
+    if isinstance(v, str) and (m := _PERCENT.match(v)):
+        return float(m.group(1)) / 100
+    return v
+
+
+def _format_sheet(ws) -> None:
+    """Column widths from the content, number formats, frozen header, a filter, A4 wide."""
+    for column in ws.iter_cols():
+        width = max(_display_width(c.value) for c in column)
+        ws.column_dimensions[column[0].column_letter].width = min(60, max(8, width + 2))
+        for c in column[1:]:
+            if isinstance(c.value, date):
+                c.number_format = "yyyy-mm-dd"
+            elif isinstance(c.value, float):
+                c.number_format = "0.0%"
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    fit_to_page_width(ws, ws.dimensions, repeat="1:1", landscape=True)
+
+
+def _display_width(value) -> int:
+    if value is None:
+        return 0
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
 def write_report(data: Dataset, month: str, out: Path) -> tuple[list[Path], list[dict]]:
     """The export's files, and the ledger rows it does not list (with why)."""
     from openpyxl import Workbook
@@ -133,11 +169,8 @@ def write_report(data: Dataset, month: str, out: Path) -> tuple[list[Path], list
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False):
-            append_row(
-                ws,
-                ["" if pd.isna(v) else (v.isoformat() if isinstance(v, date) else v) for v in row],
-            )
-        ws.freeze_panes = "A2"
+            append_row(ws, [_xlsx_value(v) for v in row])
+        _format_sheet(ws)
         csv_path = out / f"{name}-{month}.csv"
         frame.map(neutral).to_csv(csv_path, index=False, encoding="utf-8-sig")
         paths.append(csv_path)
