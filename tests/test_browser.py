@@ -168,3 +168,82 @@ def test_accessibility(browser, server, sample_site, path):
     ]
     page.close()
     assert bad == []
+
+
+# Every page type, at the smallest phone, a common phone, and 200 % zoom of a 1280 px window
+# (640 CSS px at twice the pixel density): what an elderly owner might have in hand.
+PAGE_TYPES = {
+    "home": "",
+    "community with red flags": "c/huagang-huayuan/",
+    "community with a correction": "c/rongyin-fu/",
+    "community 未公示": "c/qingyun-wan/",
+    "district": "d/gulou/",
+    "companies": "company/",
+    "company": "company/913501121P7Q0U8UG0/",
+    "column": "column/",
+    "article": "column/case-costs-over-cap/",
+    "category": "column/category/cases/",
+    "data": "data/",
+    "ledgers": "ledgers/",
+    "methods": "methods/",
+    "posters": "posters/",
+    "verify": "verify/",
+    "guide": "guide/",
+    "404": "404.html",
+}
+VIEWPORTS = {"320 px": (320, 1), "375 px": (375, 1), "200 % zoom": (640, 2)}
+MEASURE = """() => {
+  const width = document.documentElement.clientWidth, small = [], targets = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement, text = walker.currentNode.textContent.trim();
+    if (!text || !el.getClientRects().length) continue;
+    if (el.closest('details:not([open])') && !el.closest('summary')) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility === 'hidden' || cs.clipPath.startsWith('inset(50%')) continue;
+    const size = el instanceof SVGElement
+      ? parseFloat(cs.fontSize) * el.getScreenCTM().a : parseFloat(cs.fontSize);
+    if (size < 15.95) small.push(`${el.tagName} ${size.toFixed(1)}px “${text.slice(0, 12)}”`);
+  }
+  for (const c of document.querySelectorAll('button, input, select, .button')) {
+    const r = c.getBoundingClientRect();
+    if (r.width && (r.height < 44 || r.width < 44))
+      targets.push(`${c.tagName} ${r.width}×${r.height}`);
+  }
+  return {scroll: document.documentElement.scrollWidth - width, small, targets};
+}"""
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_every_page_type_reads_on_small_screens_and_at_200_percent(server, browser, viewport):
+    width, scale = VIEWPORTS[viewport]
+    page = browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=scale)
+    failures = []
+    for name, path in PAGE_TYPES.items():
+        page.goto(f"{server}/{path}")
+        page.wait_for_load_state("load")
+        found = page.evaluate(MEASURE)
+        if found["scroll"] > 0:
+            failures.append(f"{name}: scrolls sideways by {found['scroll']} px")
+        if found["small"]:
+            failures.append(f"{name}: text under 16 px: {found['small'][:3]}")
+        if found["targets"]:
+            failures.append(f"{name}: touch targets under 44 px: {found['targets'][:3]}")
+    page.close()
+    assert not failures, "\n".join(failures)
+
+
+def test_a_data_error_page_reads_on_the_smallest_phone(folder, tmp_path, browser):
+    from conftest import build
+
+    folder.edit(
+        "statements/2024Q2/statements.csv",
+        lambda rows: rows[0].update(closing_balance="99999.00", account_balance="99999.00"),
+    )
+    assert build(folder.root, tmp_path / "site") == 0
+    page = browser.new_page(viewport={"width": 320, "height": 800})
+    page.goto((tmp_path / "site" / "c" / "rongyin-huayuan" / "index.html").as_uri())
+    page.click("text=给编制单位：要改正的地方")  # open the fold: its text must read too
+    found = page.evaluate(MEASURE)
+    page.close()
+    assert found["scroll"] <= 0 and not found["small"] and not found["targets"], found

@@ -99,7 +99,7 @@ def test_statuses_and_red_flags_reach_the_page(sample_site, sample_copy):
     html = page(sample_site, f"c/{late['community_id']}/index.html")
     assert re.search(
         rf'id="q-{late["quarter"]}">\s*<th scope="row">{late["quarter"]}</th>\s*'
-        r'<td><span class="badge badge-late">逾期公示',
+        r'<td data-label="状态"><span class="badge badge-late">逾期公示',
         html,
     )
     # a quarter with red flags never shows a plain green badge above them

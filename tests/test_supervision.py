@@ -171,11 +171,13 @@ def test_sealed_statement_cannot_change_quietly(folder, site):
     html = page(out, "c/rongyin-huayuan/index.html")
     assert "更正说明（2024年8月5日）" in html and "停车费少计 200 元" in html
     assert re.search(
-        r"本期结余</th><td class=\"num\">7,900.00</td><td class=\"num\">8,100.00", html
+        r'本期结余</th><td class="num" data-label="原公示">7,900.00</td>'
+        r'<td class="num" data-label="更正后">8,100.00',
+        html,
     )
     assert re.search(
-        r"明细：地面停车费</th><td class=\"num\">10,000.00</td><td class=\"num\">"
-        r"10,200.00",
+        r'明细：地面停车费</th><td class="num" data-label="原公示">10,000.00</td>'
+        r'<td class="num" data-label="更正后">10,200.00',
         html,
     )
     new_code = folder.validate().statement("rongyin-huayuan", Q1).verification_code

@@ -11,7 +11,10 @@ SERIES = (
     ("cost", "经营成本", "#c05621"),
     ("use", "使用分配", "#2f855a"),
 )
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 480, 260, 60, 52, 12
+# Drawn 340 units wide with 19-unit type, so that on the smallest phone (320 px, 288 px of
+# chart) the labels are still 16 px; at most 5 quarter labels, so that they never touch.
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 340, 240, 66, 56, 12
+FONT, MAX_LABELS = 19, 5
 
 
 def trend_svg(rows: list[tuple[str, dict[str, Decimal]]]) -> Markup:
@@ -34,9 +37,10 @@ def trend_svg(rows: list[tuple[str, dict[str, Decimal]]]) -> Markup:
             f'stroke="#ccc" stroke-width="1"/>'
         )
         parts.append(
-            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="15" '
+            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="{FONT}" '
             f'fill="#444">{float(peak) * frac / 10000:.1f}万</text>'
         )
+    step = -(-len(rows) // MAX_LABELS)  # label every quarter, or every second…
     for i, (label, totals) in enumerate(rows):
         x0 = LEFT + i * group + (group - bar * len(SERIES)) / 2
         for j, (code, name, colour) in enumerate(SERIES):
@@ -47,15 +51,16 @@ def trend_svg(rows: list[tuple[str, dict[str, Decimal]]]) -> Markup:
                 f'height="{h:.1f}" fill="{colour}"><title>{escape(label)} {name} '
                 f"{value:,.2f} 元</title></rect>"
             )
-        parts.append(
-            f'<text x="{LEFT + (i + 0.5) * group:.1f}" y="{HEIGHT - BOTTOM + 20}" '
-            f'text-anchor="middle" font-size="15" fill="#222">{escape(label)}</text>'
-        )
+        if (len(rows) - 1 - i) % step == 0:  # the newest quarter always has its label
+            parts.append(
+                f'<text x="{LEFT + (i + 0.5) * group:.1f}" y="{HEIGHT - BOTTOM + 22}" '
+                f'text-anchor="middle" font-size="{FONT}" fill="#222">{escape(label)}</text>'
+            )
     for j, (_, name, colour) in enumerate(SERIES):
-        x = LEFT + j * 130
+        x = 8 + j * 108
         parts.append(
-            f'<rect x="{x}" y="{HEIGHT - 16}" width="14" height="14" fill="{colour}"/>'
-            f'<text x="{x + 18}" y="{HEIGHT - 3}" font-size="15" fill="#222">{name}</text>'
+            f'<rect x="{x}" y="{HEIGHT - 18}" width="16" height="16" fill="{colour}"/>'
+            f'<text x="{x + 20}" y="{HEIGHT - 3}" font-size="{FONT}" fill="#222">{name}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

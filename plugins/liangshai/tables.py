@@ -63,7 +63,7 @@ def unified_table(qv) -> Markup:
                 notes += f"<br><small>{cn_date(item.date)}</small>"
             out.append(
                 f"    <tr><td>{_category(sec.code, item.category)}</td>"
-                f"<td>{_text(item.description)}{notes}</td>"
+                f'<td class="desc">{_text(item.description)}{notes}</td>'
                 f'<td class="num">{money(item.amount)}</td></tr>\n'
             )
         if not items:
