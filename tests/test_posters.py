@@ -100,7 +100,11 @@ def test_every_red_flag_still_fits_on_one_page(folder, tmp_path):
     folder.edit("statements/2024Q2/statements.csv", worst)
     folder.edit(
         "communities.csv",
-        lambda rows: rows[0].update(account_type="", name="榕荫花园二期东区（原福新路职工宿舍）"),
+        lambda rows: rows[0].update(
+            account_type="",
+            name="榕荫花园二期东区（原福州市鼓楼区福新路机械厂职工宿舍）三号楼" * 3,
+            street="鼓东街道办事处福新社区居民委员会（东区网格）",
+        ),
     )
     folder.edit(
         "statements/2024Q2/items.csv",
@@ -189,3 +193,22 @@ def test_draft_posters_say_so(folder, tmp_path):
     pdf = pdf_of(posters, "rongyin-huayuan", "a5", draft=True)
     assert "样稿" in run("pdftotext", str(pdf), "-")
     assert scan(pdf, tmp_path) == ["http://localhost:8000/c/rongyin-huayuan/"]
+
+
+def test_a_district_print_file_shares_its_fonts(sample_copy, tmp_path):
+    """Gulou's seven A4 posters in one print file: one embedding of each font, not seven."""
+    from conftest import Folder
+
+    data, posters, _ = posters_for(
+        Folder(sample_copy), tmp_path, districts={"gulou"}, sizes=("a4",)
+    )
+    jobs = [j for j in posters.jobs(sizes=("a4",)) if j.district == "gulou"]
+    assert len(jobs) == 7
+    combined = posters.combined(jobs)
+    one = max(posters.cached(j).stat().st_size for j in jobs)
+    assert combined.stat().st_size <= 2 * one, (combined.stat().st_size, one)
+    assert "Pages:           7" in run("pdfinfo", str(combined))
+    fonts = run("pdffonts", str(combined)).splitlines()[2:]
+    assert len(fonts) <= 4, fonts  # each face once (regular, bold), whatever the page count
+    text = run("pdftotext", str(combined), "-")
+    assert all(data.communities[j.community_id].name in text for j in jobs)

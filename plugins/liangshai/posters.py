@@ -156,20 +156,26 @@ class Posters:
     def combined_key(self, jobs: list[Job]) -> str:
         return hashlib.sha256("|".join(j.key for j in jobs).encode()).hexdigest()[:40]
 
-    def combine(self, jobs: list[Job]) -> Path:
-        """One print file of these posters (a district's, one size), cached by its members."""
-        path = self.cache / f"all-{self.combined_key(jobs)}.pdf"
-        if not path.exists():
-            from pypdf import PdfWriter
+    def combined(self, jobs: list[Job]) -> Path:
+        return self.cache / f"all-{self.combined_key(jobs)}.pdf"
 
-            writer = PdfWriter()
-            for j in jobs:
-                writer.append(str(self.cached(j)))
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("wb") as f:
-                writer.write(f)
-            tmp.replace(path)
-        return path
+    def combine(self, groups: list[list[Job]], workers: int = 2) -> int:
+        """One print file per group (a district's posters of one size), cached by its members;
+        returns how many were made. Each is one document rendered from the posters' HTML, so
+        that the district's posters share one embedding of each font (joining the posters'
+        own PDFs kept a font subset per poster: 300 KB each)."""
+        tasks = [
+            (group, str(self.combined(group)), str(self.theme), str(self.cache.parent))
+            for group in groups
+            if not self.combined(group).exists()
+        ]
+        if workers > 1 and len(tasks) > 1:
+            with ProcessPoolExecutor(workers, max_tasks_per_child=1) as pool:
+                list(pool.map(_combine_task, tasks))
+        else:
+            for task in tasks:
+                _combine_task(task)
+        return len(tasks)
 
     def by_district(self, jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
         groups: dict[tuple[str, str], list[Job]] = {}
@@ -190,7 +196,7 @@ class Posters:
                 if (j.community_id, j.size) not in found and self.cached(j).name in names:
                     found[(j.community_id, j.size)] = j
         for (district, size), group in self.by_district(list(found.values())).items():
-            path = self.cache / f"all-{self.combined_key(group)}.pdf"
+            path = self.combined(group)
             if path.name in names:
                 combined[(district, size)] = path
         return found, combined
@@ -222,24 +228,48 @@ def _environment(theme: str):
     return _ENV[theme]
 
 
-def poster_html(job: Job, theme: Path, cache_root: Path) -> str:
+def poster_html(job: Job, theme: Path, cache_root: Path, fit: float = 1.0) -> str:
     qr = QRCache(Path(cache_root) / "qr").svg(job.data["url"])
     return (
         _environment(str(theme))
         .get_template("poster.html")
-        .render(p=job.data, size=job.size, qr=qr)
+        .render(p=job.data, size=job.size, qr=qr, fit=fit)
     )
+
+
+# Type scales tried in turn until a poster is one page (almost all are at the first).
+FITS = (1.0, 0.9, 0.8, 0.7, 0.6)
+
+
+def one_page(job: Job, theme: str, cache_root: str):
+    """The poster rendered (a WeasyPrint document) at the largest type that fits one page."""
+    from weasyprint import HTML
+
+    for fit in FITS:
+        html = poster_html(job, Path(theme), Path(cache_root), fit)
+        document = HTML(string=html, base_url=theme).render()
+        if len(document.pages) == 1:
+            break
+    return document
+
+
+def _write(document, target: str) -> str:
+    tmp = Path(target).with_suffix(f".{os.getpid()}.tmp")
+    document.write_pdf(tmp)
+    tmp.replace(target)
+    return target
 
 
 def _render_task(task) -> str:
     job, target, theme, cache_root = task
-    from weasyprint import HTML
+    return _write(one_page(job, theme, cache_root), target)
 
-    html = poster_html(job, Path(theme), Path(cache_root))
-    tmp = Path(target).with_suffix(f".{os.getpid()}.tmp")
-    HTML(string=html, base_url=str(theme)).write_pdf(tmp)
-    tmp.replace(target)
-    return target
+
+def _combine_task(task) -> str:
+    jobs, target, theme, cache_root = task
+    documents = [one_page(job, theme, cache_root) for job in jobs]
+    pages = [page for document in documents for page in document.pages]
+    return _write(documents[0].copy(pages), target)
 
 
 def make_posters(
@@ -265,8 +295,7 @@ def make_posters(
 
     rendered = posters.render(jobs, workers=workers, progress=progress)
     seconds = time.perf_counter() - started
-    for group in posters.by_district(jobs).values():
-        posters.combine(group)
+    posters.combine(list(posters.by_district(jobs).values()), workers=workers)
     return {
         "posters": len(jobs),
         "rendered": rendered,
