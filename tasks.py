@@ -17,7 +17,7 @@ SAMPLE = {"communities": 48, "quarters": 6, "seed": 2024}
 # for pages and posters; HarfBuzz's subsetter, without which WeasyPrint embeds fonts ~25x
 # slower; poppler (pdftoppm, pdftotext, pdffonts) to check rendered posters; LibreOffice
 # Calc, to make test files the way property companies do (re-saved workbooks, .xls, .ods) and
-# to open what we write for Excel users.
+# to open what we write for Excel users; Java, for the Nu HTML checker.
 DEBIAN_PACKAGES = [
     "chromium",
     "fonts-noto-cjk",
@@ -26,6 +26,7 @@ DEBIAN_PACKAGES = [
     "libpango-1.0-0",
     "libpangoft2-1.0-0",
     "libreoffice-calc-nogui",
+    "default-jre-headless",
 ]
 
 

@@ -205,7 +205,7 @@ MEASURE = """() => {
       ? parseFloat(cs.fontSize) * el.getScreenCTM().a : parseFloat(cs.fontSize);
     if (size < 15.95) small.push(`${el.tagName} ${size.toFixed(1)}px “${text.slice(0, 12)}”`);
   }
-  for (const c of document.querySelectorAll('button, input, select, .button')) {
+  for (const c of document.querySelectorAll('button, input, select, .button, nav a')) {
     const r = c.getBoundingClientRect();
     if (r.width && (r.height < 44 || r.width < 44))
       targets.push(`${c.tagName} ${r.width}×${r.height}`);

