@@ -69,13 +69,14 @@ def _table_fields(table: str, required: bool) -> list[dict]:
     ]
 
 
-def _community_fk(table: str = "communities", fields=("community_id",), ref=("id",)) -> dict:
+def _foreign_key(table: str = "communities", fields=("community_id",), ref=("id",)) -> dict:
+    """A foreign key: by default, a row's community_id names a community of the registry."""
     return {"fields": list(fields), "reference": {"resource": table, "fields": list(ref)}}
 
 
 def resources() -> list[dict]:
     """The package's resources, in the order /data/ lists them."""
-    statuses = [s for s in FORMAT.statuses]
+    statuses = list(FORMAT.statuses)
     extra_statement = {
         "community_name": _string("community_name", "小区名称"),
         "district": _string("district", "区县代码"),
@@ -98,7 +99,7 @@ def resources() -> list[dict]:
                     *extra_statement.values(),
                 ],
                 "primaryKey": key,
-                "foreignKeys": [_community_fk()],
+                "foreignKeys": [_foreign_key()],
             },
         },
         {
@@ -129,7 +130,7 @@ def resources() -> list[dict]:
                     {"name": "published_on", "title": "公示日期", "type": "date"},
                 ],
                 "primaryKey": key,
-                "foreignKeys": [_community_fk()],
+                "foreignKeys": [_foreign_key()],
             },
         },
         {
@@ -139,7 +140,7 @@ def resources() -> list[dict]:
             "schema": {
                 "fields": _table_fields("communities", required=True),
                 "primaryKey": ["id"],
-                "foreignKeys": [_community_fk("districts", ("district",), ("slug",))],
+                "foreignKeys": [_foreign_key("districts", ("district",), ("slug",))],
             },
         },
         {
@@ -151,7 +152,7 @@ def resources() -> list[dict]:
     ]
     for name in LEDGERS:
         table = FORMAT.tables[name]
-        schema = {"fields": _table_fields(name, required=True), "foreignKeys": [_community_fk()]}
+        schema = {"fields": _table_fields(name, required=True), "foreignKeys": [_foreign_key()]}
         if "id" in table.key:
             schema["primaryKey"] = ["id"]
         out.append({"name": name, "path": f"{name}.csv", "title": table.label, "schema": schema})

@@ -244,7 +244,7 @@ class LiangshaiGenerator(Generator):
             self.write_seal_log,
             self.write_column_feed,
             partial(self.write_category_redirects, writer),
-            partial(self.write_not_found, writer),
+            self.write_not_found,
             self.write_icons,
             self.write_reference_tables,
         ]
@@ -481,7 +481,7 @@ class LiangshaiGenerator(Generator):
         for save_as, category in self.old_categories():
             self.write_redirect(writer, save_as, category.url, category.name)
 
-    def write_not_found(self, writer) -> None:
+    def write_not_found(self) -> None:
         """404.html at the root, for the web server to serve for any missing address."""
         template = self.get_template("404")
         self._file("404.html", template.render({**self.context, "SITEURL": self.site_url}))
