@@ -165,7 +165,7 @@ def posters(c, district="", size="", draft=False, data="data"):
     """Make print posters (PDF) for lifts and noticeboards, then rebuild the site."""
     from liangshai.cli import run_posters
 
-    code = run_posters(data, ROOT / "theme", ROOT / ".cache", district, size, draft)
+    code = run_posters(data, ROOT / "pelicanconf.py", district, size, draft)
     if code == 2:
         _exit(code)
     try:

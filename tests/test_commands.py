@@ -69,7 +69,7 @@ def test_commands_on_broken_data_report_and_exit_1(folder, tmp_path):
 
 def test_posters_refuse_without_a_bold_cjk_font(folder, monkeypatch, capsys):
     monkeypatch.setattr(cli, "cjk_bold_fonts", list)
-    code = cli.run_posters(folder.root, ROOT / "theme", folder.root.parent / "cache")
+    code = cli.run_posters(folder.root, ROOT / "pelicanconf.py")
     assert code == 2 and "invoke setup" in capsys.readouterr().err
 
 

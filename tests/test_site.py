@@ -408,3 +408,75 @@ def test_every_page_passes_the_nu_html_checker(sample_site):
         timeout=600,
     )
     assert run.returncode == 0, (run.stdout + run.stderr)[:3000]
+
+
+OTHER_URLS = {
+    "LIANGSHAI_COMMUNITY_URL": "xiaoqu/{key}/",
+    "LIANGSHAI_COMMUNITY_SAVE_AS": "xiaoqu/{key}/index.html",
+    "LIANGSHAI_DISTRICT_URL": "qu/{key}/",
+    "LIANGSHAI_DISTRICT_SAVE_AS": "qu/{key}/index.html",
+    "LIANGSHAI_VERIFY_URL": "hedui/",
+    "LIANGSHAI_VERIFY_SAVE_AS": "hedui/index.html",
+}
+
+
+def internal_links(site):
+    """(page, link, the file it should be) for every internal href and src of the site."""
+    from urllib.parse import unquote, urljoin, urlsplit
+
+    for path in site.rglob("*.html"):
+        here = "/" + path.relative_to(site).as_posix()
+        for link in re.findall(r'(?:href|src)="([^"]+)"', path.read_text(encoding="utf-8")):
+            if re.match(r"^(https?:|mailto:|tel:|#|data:)", link):
+                continue
+            target = unquote(urlsplit(urljoin(here, link)).path)
+            yield (
+                here,
+                link,
+                site / (target.lstrip("/") + ("index.html" if target.endswith("/") else "")),
+            )
+
+
+def test_one_url_builder_no_setting_lies(folder, tmp_path):
+    """With other page addresses, every internal link still leads to a written file, and the
+    poster's QR code says the new address."""
+    import zxingcpp
+    from PIL import Image
+
+    from liangshai.metrics import compute
+    from liangshai.posters import make_posters
+    from liangshai.views import all_views
+
+    data = folder.validate()
+    cache = tmp_path / "cache"
+    make_posters(
+        data,
+        all_views(data, compute(data)),
+        ROOT / "theme",
+        cache,
+        workers=1,
+        out=lambda *_: None,
+        community_url=OTHER_URLS["LIANGSHAI_COMMUNITY_URL"],
+    )
+    out = tmp_path / "site"
+    assert build(folder.root, out, cache=cache, **OTHER_URLS) == 0
+    assert (
+        not (out / "c").exists() and (out / "xiaoqu" / "rongyin-huayuan" / "index.html").is_file()
+    )
+    links = list(internal_links(out))
+    broken = [(page, link) for page, link, file in links if not file.exists()]
+    assert len(links) > 200 and not broken, broken[:10]
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert 'data-community="./xiaoqu/{key}/"' in home  # for search.js
+    poster = out / "posters" / "gulou" / "rongyin-huayuan-a4.pdf"  # linked: found by the build
+    import subprocess
+
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(poster), str(tmp_path / "p")], check=True)
+    codes = [b.text for b in zxingcpp.read_barcodes(Image.open(next(tmp_path.glob("p*.png"))))]
+    assert codes == ["https://liangshai.fuzhou.example/xiaoqu/rongyin-huayuan/"]
+
+
+def test_no_internal_link_of_the_sample_is_broken(sample_site):
+    links = list(internal_links(sample_site))
+    broken = [(page, link) for page, link, file in links if not file.exists()]
+    assert len(links) > 1000 and not broken, broken[:10]

@@ -41,6 +41,25 @@ DEFAULTS = {
 }
 
 
+def site_settings(settings_file, **override) -> dict:
+    """Pelican's settings from the settings file, with the plugin's defaults (the plugin sets
+    them too, once Pelican starts)."""
+    from pelican.settings import read_settings
+
+    settings = read_settings(str(settings_file), override=override)
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, value)
+    return settings
+
+
+def setting_path(settings: dict, name: str):
+    """A path setting, relative to the folder of the settings file (where `content/` is)."""
+    from pathlib import Path
+
+    path = Path(settings[name])
+    return path if path.is_absolute() else Path(settings["PATH"]).parent / path
+
+
 def initialized(pelican):
     from .filters import FILTERS
     from .tables import unified_table

@@ -19,9 +19,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import DEFAULTS
+from . import setting_path, site_settings
 from .cli import EXIT_CANNOT_RUN, EXIT_ERRORS, EXIT_OK
-from .generator import BuildError, setting_path
+from .generator import BuildError
 from .incremental import Reuse, list_files, tree_digest
 from .load import CannotRun
 from .report import render_text
@@ -49,7 +49,6 @@ def build_site(
 
 def _build(settings_file, target: Path, data, strict, out, cache, settings_override) -> int:
     from pelican import Pelican
-    from pelican.settings import read_settings
 
     remove_leftovers(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
@@ -65,9 +64,7 @@ def _build(settings_file, target: Path, data, strict, out, cache, settings_overr
     override.update(settings_override)
     umask = os.umask(0o022)  # whatever the caller's: a web server must be able to read it
     try:
-        settings = read_settings(str(settings_file), override=override)
-        for key, value in DEFAULTS.items():  # the plugin sets these too, once Pelican starts
-            settings.setdefault(key, value)
+        settings = site_settings(settings_file, **override)
         reuse = Reuse(setting_path(settings, "LIANGSHAI_CACHE"), target)
         inputs = inputs_digest(settings, settings_file)
         if reuse.unchanged(inputs):

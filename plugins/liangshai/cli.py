@@ -14,6 +14,7 @@ from datetime import date
 from functools import wraps
 from pathlib import Path
 
+from . import setting_path, site_settings
 from .load import CannotRun
 from .report import render_json, render_text
 from .validate import validate_folder
@@ -171,14 +172,15 @@ def cjk_bold_fonts() -> list[str]:
 @command("生成公示牌")
 def run_posters(
     data: str | Path,
-    theme: Path,
-    cache: Path,
+    settings_file: Path,
     district: str = "",
     size: str = "",
     draft: bool = False,
     out=None,
 ) -> int:
-    """Make the posters that are missing; refuse what could not be printed right."""
+    """Make the posters that are missing; refuse what could not be printed right. Theme,
+    cache and the community URL (what the QR code says) come from the site's settings, as
+    for the build, so that the build finds the posters made here."""
     from .metrics import compute
     from .posters import SIZES, make_posters, site_url_problem
     from .views import all_views
@@ -198,11 +200,13 @@ def run_posters(
     if district and district not in dataset.districts:
         raise CannotRun(f"没有区县 {district}；可选：{'、'.join(dataset.districts)}")
     views = all_views(dataset, compute(dataset))
+    settings = site_settings(settings_file)
     counts = make_posters(
         dataset,
         views,
-        theme,
-        cache,
+        Path(settings["THEME"]),
+        setting_path(settings, "LIANGSHAI_CACHE"),
+        community_url=settings["LIANGSHAI_COMMUNITY_URL"],
         districts={district} if district else None,
         sizes=(size,) if size else SIZES,
         draft=draft,

@@ -17,7 +17,7 @@ from markdown import markdown
 from pelican.generators import Generator
 from pelican.utils import slugify
 
-from . import charts, datapackage, opendata
+from . import charts, datapackage, opendata, setting_path
 from .docs import data_dictionary
 from .excel import BLANK
 from .incremental import code_digest, list_files, unit_key
@@ -43,12 +43,6 @@ REGISTRY_FILES = ("communities.csv", "districts.yaml")
 
 class BuildError(Exception):
     """The site cannot be built from this data (the registry is broken, or --strict failed)."""
-
-
-def setting_path(settings: dict, name: str) -> Path:
-    """A path setting, relative to the folder of the settings file (where `content/` is)."""
-    path = Path(settings[name])
-    return path if path.is_absolute() else Path(settings["PATH"]).parent / path
 
 
 # Settings that shape the pages (paths of inputs and outputs do not).
@@ -94,7 +88,9 @@ class LiangshaiGenerator(Generator):
             for view in self.views.values():
                 self.by_district.setdefault(view.community.district, []).append(view)
             self.companies = company_views(self.views, self.ledgers)
-        self.posters = Posters(data, self.views, Path(self.theme), self.cache_folder())
+        self.posters = Posters(
+            data, self.views, Path(self.theme), self.cache_folder(), s["LIANGSHAI_COMMUNITY_URL"]
+        )
         self.poster_jobs, self.poster_files = self.posters.available()
         site = data.settings
         self.site_url = str(site.get("site_url", "")).rstrip("/")
@@ -110,6 +106,7 @@ class LiangshaiGenerator(Generator):
             HOTLINE=str(site["hotline"]),
             CAMPAIGN=site.get("campaign", {}),
             CANONICAL_SITEURL=self.site_url,
+            page_url=self.url,  # every link to a page of the plugin's, from the *_URL settings
         )
 
     def cache_folder(self) -> Path:

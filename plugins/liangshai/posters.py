@@ -19,6 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import DEFAULTS
 from .filters import cn_date, money
 from .model import Dataset
 from .qr import QRCache
@@ -42,7 +43,8 @@ def site_url_problem(url: str) -> str | None:
     return None
 
 
-def poster_data(view: CommunityView, site_url: str, draft: bool) -> dict:
+def poster_data(view: CommunityView, page: str, draft: bool) -> dict:
+    """`page` is the community page's absolute URL pattern, `{key}` standing for its id."""
     """Everything printed on a community's poster, as plain JSON-ready data."""
     c, d, latest = view.community, view.district, view.latest
     head = FORMAT.tables["statements"]
@@ -51,7 +53,7 @@ def poster_data(view: CommunityView, site_url: str, draft: bool) -> dict:
         "name": c.name,
         "district": d.full_name,
         "street": c.street,
-        "url": f"{site_url.rstrip('/')}/c/{c.id}/",
+        "url": page.format(key=c.id),
         "bureau": d.bureau,
         "phone": d.phone,
         "email": d.email,
@@ -109,10 +111,18 @@ class Job:
 class Posters:
     """Plans, renders, caches and publishes posters for one data set and theme."""
 
-    def __init__(self, data: Dataset, views: dict[str, CommunityView], theme: Path, cache: Path):
+    def __init__(
+        self,
+        data: Dataset,
+        views: dict[str, CommunityView],
+        theme: Path,
+        cache: Path,
+        community_url: str = DEFAULTS["LIANGSHAI_COMMUNITY_URL"],
+    ):
         self.data, self.views = data, views
         self.theme, self.cache = Path(theme), Path(cache) / "posters"
         self.site_url = str(data.settings.get("site_url", "")).rstrip("/")
+        self.page = f"{self.site_url}/{community_url}"  # what the QR code says
         template = (self.theme / "templates" / "poster.html").read_bytes()
         self.salt = hashlib.sha256(template + version("weasyprint").encode()).hexdigest()
 
@@ -121,7 +131,7 @@ class Posters:
         for cid, view in sorted(self.views.items()):
             if districts and view.community.district not in districts:
                 continue
-            data = poster_data(view, self.site_url, draft)
+            data = poster_data(view, self.page, draft)
             blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
             for size in sizes:
                 key = hashlib.sha256(f"{self.salt}|{size}|{blob}".encode()).hexdigest()[:40]
@@ -282,9 +292,10 @@ def make_posters(
     draft: bool = False,
     workers: int = 2,
     out=print,
+    community_url: str = DEFAULTS["LIANGSHAI_COMMUNITY_URL"],
 ) -> dict:
     """Render what is missing, and the district print files. Returns counts and timings."""
-    posters = Posters(data, views, theme, cache)
+    posters = Posters(data, views, theme, cache, community_url)
     jobs = posters.jobs(draft=draft, districts=districts, sizes=sizes)
     started = time.perf_counter()
     step = max(1, len(jobs) // 20)

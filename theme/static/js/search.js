@@ -7,7 +7,7 @@
   if (!form) return;
   var input = form.querySelector("input");
   var out = document.getElementById("results");
-  var base = form.getAttribute("data-base") || ".";
+  var page = form.getAttribute("data-community");  // a community's address, {key} its id
   var index = null, loading = null;
 
   function load() {
@@ -35,7 +35,7 @@
     var ul = el("ul");
     hits.slice(0, 30).forEach(function (e) {
       var li = el("li"), a = el("a", e.row.n);
-      a.href = base + "/c/" + e.row.i + "/";
+      a.href = page.replace("{key}", e.row.i);
       li.appendChild(a);
       li.appendChild(el("br"));
       li.appendChild(el("small", e.row.d + " · " + e.row.s + " · " + e.row.a + (e.row.f ? " · 曾用名 " + e.row.f : "")));
