@@ -212,3 +212,11 @@ def test_a_district_print_file_shares_its_fonts(sample_copy, tmp_path):
     assert len(fonts) <= 4, fonts  # each face once (regular, bold), whatever the page count
     text = run("pdftotext", str(combined), "-")
     assert all(data.communities[j.community_id].name in text for j in jobs)
+
+
+def test_the_poster_prints_the_hotline_of_site_yaml(folder, tmp_path):
+    text = folder.path("site.yaml").read_text(encoding="utf-8")
+    folder.write("site.yaml", text.replace("hotline: '12345'", "hotline: '968123'"))
+    _, posters, _ = posters_for(folder, tmp_path, districts={"gulou"}, sizes=("a5",))
+    printed = run("pdftotext", str(pdf_of(posters, "rongyin-huayuan", "a5")), "-")
+    assert "968123 市民服务热线" in printed and "12345" not in printed

@@ -55,6 +55,7 @@ def poster_data(view: CommunityView, page: str, draft: bool) -> dict:
         "street": c.street,
         "url": page.format(key=c.id),
         "bureau": d.bureau,
+        "hotline": view.hotline,
         "phone": d.phone,
         "email": d.email,
         "as_of": cn_date(view.as_of),
