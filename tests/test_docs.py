@@ -1,6 +1,8 @@
 """Docs derived from the format must agree with it."""
 
+import io
 import re
+from contextlib import redirect_stderr
 
 from conftest import ROOT
 from liangshai.docs import data_dictionary
@@ -75,3 +77,28 @@ def test_blank_templates_are_current(tmp_path):
             )
             rules = [(str(v.sqref), v.formula1) for v in a.data_validations.dataValidation]
             assert rules == [(str(v.sqref), v.formula1) for v in b.data_validations.dataValidation]
+
+
+def test_settings_are_checked_at_start_up(folder, tmp_path):
+    from conftest import build
+
+    out = io.StringIO()
+    with redirect_stderr(out):
+        code = build(
+            folder.root,
+            tmp_path / "site",
+            LIANGSHAI_WORKRES=2,  # a typo
+            LIANGSHAI_WORKERS="two",
+            LIANGSHAI_COMMUNITY_URL="xiaoqu/",
+        )
+    said = out.getvalue()
+    assert code == 2 and not (tmp_path / "site").exists()
+    assert "未知的设置 LIANGSHAI_WORKRES" in said and "LIANGSHAI_WORKERS 应为整数" in said
+    assert "LIANGSHAI_COMMUNITY_URL 须含 {key}" in said
+    assert "LIANGSHAI_COMMUNITY_SAVE_AS 应为 'xiaoqu/index.html'" in said
+
+
+def test_every_setting_has_a_help_text():
+    from liangshai import SETTINGS
+
+    assert all(name.startswith("LIANGSHAI_") and text for name, _, text in SETTINGS)

@@ -21,17 +21,13 @@ from .cells import PARSERS, CellError
 from .excel import read_workbook
 from .files import Source, YamlRefused, yaml_compose, yaml_load
 from .layout import LEDGERS, quarter_folder, survey
-from .problems import Blank, Report
+from .problems import Blank, CannotRun, Report
 from .quarter import Quarter
 from .rows import ITEM_CONTEXT, Columns, Draft, Record, Unread
 from .schema import FORMAT, Table
 from .seal import SealLog, read_seals
 
 SETTINGS_FILE = "site.yaml"
-
-
-class CannotRun(Exception):
-    """The run cannot start at all (missing data folder, unreadable settings): exit code 2."""
 
 
 @dataclass

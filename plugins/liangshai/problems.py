@@ -13,6 +13,10 @@ from decimal import Decimal
 from .schema import FORMAT, Check
 
 
+class CannotRun(Exception):
+    """The run cannot start at all (missing data folder, unreadable settings): exit code 2."""
+
+
 class Blank(dict):
     """format_map context where a missing placeholder reads as empty, never KeyError."""
 
