@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .cells import PARSERS, CellError
+from .cells import PARSERS, CellError, control_characters
 from .excel import read_workbook
 from .files import Source, YamlRefused, yaml_compose, yaml_load
 from .layout import LEDGERS, quarter_folder, survey
@@ -290,8 +290,6 @@ def _setting(path: Path, key: str, kind: str, value):
 
 
 def _refuse_control_characters(path: Path, value, key: str = "") -> None:
-    from .cells import control_characters
-
     if isinstance(value, dict):
         for k, v in value.items():
             _refuse_control_characters(path, v, f"{key}.{k}" if key else str(k))

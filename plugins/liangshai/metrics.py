@@ -14,7 +14,7 @@ from pathlib import Path
 from .model import Dataset
 from .quarter import Quarter
 from .schema import read_yaml
-from .status import Status
+from .status import Status, status_of
 
 CITY = None  # the key of city-wide figures, where a district slug would be
 CITY_DEMONSTRATION_MINIMUM = 30
@@ -86,8 +86,6 @@ def status_grid(
 ) -> dict[tuple[str, Quarter], Status]:
     """The status of every active community in every quarter, judged on `as_of` (a statement
     published after that day did not exist yet)."""
-    from .status import status_of
-
     as_of = as_of or data.as_of
     grid = {}
     for cid, c in data.communities.items():
