@@ -234,7 +234,7 @@ PARSERS = {
     "text": parse_text,
     "choice": parse_choice,
     "section": parse_section,
-    "category": lambda text, field=None: text,  # resolved against its section by the loader
+    "category": lambda text, field=None: text,  # resolved by validate.check_items
     "district": lambda text, field=None: text,  # resolved against districts.yaml by the validator
     "credit_code": parse_credit_code,
     "integer": parse_integer,

@@ -184,7 +184,7 @@ class Dataset:
     communities: dict[str, Community]
     statements: dict[tuple[str, Quarter], Statement]  # valid or not, one per key
     rejected: list[Statement]  # statements that belong to no community or clash with another
-    ledgers: dict[str, list[dict]]
+    ledgers: dict[str, list]  # ledger name -> its rows (rows.Record), valid or not
     aliases: dict[str, str]  # former id -> current id
     report: Report
     root: Path | None = None
