@@ -176,7 +176,6 @@ def test_a_yaml_alias_bomb_is_refused_at_once(folder):
         for p, n in zip("abcdefgh", "bcdefghi", strict=True)
     )
     folder.write(f"{Q1}/bomb.yaml", bomb)  # 9^9 = 387 million nodes if expanded
-    folder.write("site.yaml", folder.path("site.yaml").read_text(encoding="utf-8"))
     problems = [p for p in folder.validate().report.problems if p.file.endswith("bomb.yaml")]
     assert [p.code for p in problems] == ["yaml-alias"]
 
@@ -430,3 +429,14 @@ def test_a_witness_that_is_not_there_cannot_run(folder, tmp_path):
 
     code = build(folder.root, tmp_path / "site", LIANGSHAI_SEAL_WITNESS=str(tmp_path / "gone"))
     assert code == 2
+
+
+def test_a_renamed_ledger_with_a_bad_line_is_read_once_and_named_once(folder):
+    path = folder.path("ledgers/complaints.csv")
+    data = path.read_bytes().replace("停车费去向不明".encode(), b"\xff\xfe", 1)
+    path.unlink()
+    folder.write("ledgers/投诉线索台账.csv", data)
+    report = folder.validate().report
+    bad = [(p.code, p.row) for p in report.problems if p.code == "undecodable-line"]
+    assert bad == [("undecodable-line", 2)]  # said once, though the header was read to know it
+    assert report.read.count(folder.name("ledgers/投诉线索台账.csv")) == 1

@@ -24,10 +24,6 @@ def neutral(value):
     return value
 
 
-def neutral_row(row) -> list:
-    return [neutral(v) for v in row]
-
-
 def append_row(ws, values) -> None:
     """Append a row to an openpyxl sheet with every text cell a plain string: openpyxl would
     otherwise store text that begins with "=" as a formula."""

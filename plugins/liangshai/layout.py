@@ -53,8 +53,8 @@ class Entry:
 class Layout:
     required: dict[str, Path] = field(default_factory=dict)  # REQUIRED name -> its path
     folders: list[tuple[Quarter, Path]] = field(default_factory=list)  # quarter folders
-    ledgers: dict[str, list[Path]] = field(default_factory=dict)
-    seals: list[Path] = field(default_factory=list)
+    ledgers: dict[str, list[Source]] = field(default_factory=dict)  # read already
+    seals: list[Source] = field(default_factory=list)
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:
@@ -173,15 +173,14 @@ class _Folders:
     @staticmethod
     def ledgers(layout: Layout, folder: Path, root: Path, report: Report) -> None:
         fix = "台账文件直接放在 ledgers/ 里；请移走这个文件夹。"
-        for path in _files(folder, root, report, fix, first=[f"{n}.csv" for n in LEDGERS]):
-            name = path.name.lower().removesuffix(".csv")
-            if path.name.lower().endswith(".csv") and name in LEDGERS:
-                layout.ledgers[name].append(path)
+        for source in _files(folder, root, report, fix, first=[f"{n}.csv" for n in LEDGERS]):
+            name = source.path.name.lower().removesuffix(".csv")
+            if source.path.name.lower().endswith(".csv") and name in LEDGERS:
+                layout.ledgers[name].append(source)
                 continue
-            source = Source(path, root, report)
             table = recognise(source, [FORMAT.tables[n] for n in LEDGERS])
             if table is not None:
-                layout.ledgers[table.name].append(path)
+                layout.ledgers[table.name].append(source)
             else:
                 names = "、".join(f"{n}.csv（{FORMAT.tables[n].label}）" for n in LEDGERS)
                 name_file(source, f"文件名和表头都不是台账（应为 {names}）")
@@ -189,20 +188,21 @@ class _Folders:
     @staticmethod
     def seals(layout: Layout, folder: Path, root: Path, report: Report) -> None:
         fix = "封存文件直接放在 seals/ 里；请移走这个文件夹。"
-        for path in _files(folder, root, report, fix):
-            stem, dot, suffix = path.name.rpartition(".")
+        for source in _files(folder, root, report, fix):
+            stem, dot, suffix = source.path.name.rpartition(".")
             if dot and suffix == "jsonl" and _canonical_quarter(stem):
-                layout.seals.append(path)
+                layout.seals.append(source)
             else:
                 detail = "不是封存文件（应为 invoke seal 写出的 2025Q2.jsonl 这样的文件）"
-                name_file(Source(path, root, report), detail)
+                name_file(source, detail)
 
 
-def _files(folder: Path, root: Path, report: Report, fix: str, first=()) -> list[Path]:
-    """The files directly in `folder` (none ignored by rule), the names in `first` first;
-    each folder in it is named with `fix` and not read. A file with the very bytes of one
-    before it (a stray copy, "items (1).csv") is named and not read twice: read twice, it
-    would make every statement in it a duplicate, or double every item."""
+def _files(folder: Path, root: Path, report: Report, fix: str, first=()) -> list[Source]:
+    """The files directly in `folder` (none ignored by rule), the names in `first` first,
+    each read once (its Source goes on to its reader); each folder in it is named with `fix`
+    and not read. A file with the very bytes of one before it (a stray copy,
+    "items (1).csv") is named and not read twice: read twice, it would make every statement
+    in it a duplicate, or double every item."""
     out, seen = [], {}
     entries = sorted(_entries(folder), key=lambda e: (e.name.lower() not in first, e.name))
     for entry in entries:
@@ -222,7 +222,7 @@ def _files(folder: Path, root: Path, report: Report, fix: str, first=()) -> list
             source.problem("duplicate-file", details={"other": seen[digest].name})
             continue
         seen[digest] = path
-        out.append(path)
+        out.append(source)
     return out
 
 
@@ -235,7 +235,7 @@ def _canonical_quarter(name: str) -> Quarter | None:
     return quarter if str(quarter) == name else None
 
 
-def recognise(source: Source, tables: list[Table], implied=()) -> Table | None:
+def recognise(source: Source, tables: list[Table]) -> Table | None:
     """The table whose required columns the file's header row holds, if the file is text."""
     data = source.read_bytes()
     if data is None or sniff(source.path, data[:64]) != "text":
@@ -251,7 +251,7 @@ def recognise(source: Source, tables: list[Table], implied=()) -> Table | None:
         return None
     for table in tables:
         present = {f.name for h in header if (f := table.field_for_header(h))}
-        if {f.name for f in table.fields if f.required and f.name not in implied} <= present:
+        if {f.name for f in table.fields if f.required} <= present:
             return table
     return None
 
@@ -260,13 +260,9 @@ def quarter_folder(folder: Path, root: Path, report: Report) -> list[Entry]:
     """The files of a quarter folder, each as what it will be read as; the rest reported."""
     out = []
     fix = "季度文件夹里直接放公示表文件；请把其中的文件移出来，或移走这个文件夹。"
-    for path in _files(folder, root, report, fix, first=("statements.csv", "items.csv")):
-        source = Source(path, root, report)
-        data = source.read_bytes()
-        if data is None:
-            continue
-        kind = sniff(path, data[:64])
-        name = path.name.lower()
+    for source in _files(folder, root, report, fix, first=("statements.csv", "items.csv")):
+        kind = sniff(source.path, source.read_bytes()[:64])
+        name = source.path.name.lower()
         if kind == "xlsx":
             out.append(Entry("xlsx", source))
         elif kind != "text":

@@ -379,7 +379,7 @@ def load_inputs(root: Path, report: Report) -> Inputs:
     inputs.folders = [path for _, path in sorted(layout.folders)]
     for name in LEDGERS:
         table = FORMAT.tables[name]
-        paths = layout.ledgers.get(name, [])
-        inputs.ledgers[name] = [r for p in paths for r in read_csv(p, table, root, report)]
-    inputs.seals = read_seals(layout.seals, root, report)
+        sources = layout.ledgers.get(name, [])
+        inputs.ledgers[name] = [r for s in sources for r in csv_records(s, table)[0]]
+    inputs.seals = read_seals(layout.seals)
     return inputs

@@ -27,7 +27,6 @@ from pathlib import Path
 from .files import Source
 from .model import Dataset, canonical_json
 from .model import fingerprint_of as fingerprint
-from .problems import Report
 from .quarter import Quarter
 from .schema import FORMAT
 
@@ -107,14 +106,13 @@ def chain_head(quarter: str, lines: list[str]) -> str:
     return line_hash(lines[-1]) if lines else genesis(quarter)
 
 
-def read_seals(paths: list[Path], root: Path, report: Report) -> SealLog:
+def read_seals(sources: list[Source]) -> SealLog:
     """Every seal line of these files, each checked: readable, its content matching its own
     fingerprint, and linked to the line before it. A damaged line is an error that refuses
     the build; it is never just dropped (that would remove its protection)."""
     log = SealLog()
-    for path in sorted(paths):
-        quarter = path.name.removesuffix(".jsonl")
-        source = Source(path, Path(root), report)
+    for source in sorted(sources, key=lambda s: s.path.name):
+        quarter = source.path.name.removesuffix(".jsonl")
         text = source.read_text()
         lines = log_lines(text or "")
         log.lines[quarter], log.files[quarter] = lines, source.name
