@@ -60,7 +60,7 @@ def setup(c):
 )
 def validate(c, data="data", strict=False, json=None):
     """Check the data folder against the unified format (exit 0 ok, 1 errors, 2 cannot run)."""
-    from liangshai.cli import run_validate
+    from liangshai.commands import run_validate
 
     _exit(run_validate(data, strict=strict, json_file=json))
 
@@ -79,7 +79,7 @@ def _exit(code: int) -> None:
 )
 def template(c, out="templates", community="", quarter=""):
     """Write blank statement templates (.xlsx and CSV) derived from the format."""
-    from liangshai.cli import run_template
+    from liangshai.commands import run_template
 
     _exit(run_template(out, community, quarter))
 
@@ -96,7 +96,7 @@ def template(c, out="templates", community="", quarter=""):
 )
 def demo_data(c, communities=2000, quarters=8, seed=1, out="demo", mixed=False):
     """Generate deterministic synthetic data in the unified format, at any scale."""
-    from liangshai.cli import run_demo
+    from liangshai.commands import run_demo
 
     _exit(run_demo(communities, quarters, seed, out, mixed))
 
@@ -108,7 +108,7 @@ def sample(c):
     import re
     import shutil
 
-    from liangshai.demo import generate, planted_table
+    from liangshai.demo.generate import generate, planted_table
 
     data = ROOT / "data"
     for folder in ("statements", "ledgers", "seals"):
@@ -130,8 +130,8 @@ def sample(c):
 def docs(c):
     """Regenerate docs/data-dictionary.md and the blank templates the site publishes
     (plugins/liangshai/blank/) from the format definition."""
-    from liangshai.docs import data_dictionary
-    from liangshai.excel import write_blank
+    from liangshai.exports.dictionary import data_dictionary
+    from liangshai.exports.templates import write_blank
 
     path = ROOT / "docs" / "data-dictionary.md"
     path.write_text(data_dictionary(), encoding="utf-8")
@@ -148,7 +148,7 @@ def docs(c):
 )
 def build(c, data="data", strict=False, output="publish"):
     """Validate the data, then render the site into publish/ (atomically)."""
-    from liangshai.build import build_site
+    from liangshai.build.atomic import build_site
 
     _exit(build_site(ROOT / "pelicanconf.py", output, data=data, strict=strict))
 
@@ -163,7 +163,7 @@ def build(c, data="data", strict=False, output="publish"):
 )
 def posters(c, district="", size="", draft=False, data="data"):
     """Make print posters (PDF) for lifts and noticeboards, then rebuild the site."""
-    from liangshai.cli import run_posters
+    from liangshai.commands import run_posters
 
     code = run_posters(data, ROOT / "pelicanconf.py", district, size, draft)
     if code == 2:
@@ -184,7 +184,7 @@ def posters(c, district="", size="", draft=False, data="data"):
 )
 def seal(c, quarter, data="data", on=""):
     """Record the fingerprints of a quarter's valid statements in data/seals/ (commit it)."""
-    from liangshai.cli import run_seal
+    from liangshai.commands import run_seal
 
     _exit(run_seal(data, quarter, on))
 
@@ -198,7 +198,7 @@ def seal(c, quarter, data="data", on=""):
 )
 def report(c, month, data="data", out="reports"):
     """Write the bureau's monthly export (双台账): ledgers and district metrics, xlsx and CSV."""
-    from liangshai.cli import run_report
+    from liangshai.commands import run_report
 
     _exit(run_report(data, month, out))
 
@@ -218,7 +218,7 @@ def serve(c, port=8000):
 )
 def bench(c, scales="2000,20000", runs=3, posters=100):
     """Measure validation, full and incremental builds, memory and posters vs plain Pelican."""
-    from liangshai.bench import run
+    from liangshai.demo.bench import run
 
     print(run([int(s) for s in scales.split(",")], runs=runs, poster_count=posters))
 

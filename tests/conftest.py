@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from liangshai.demo import REFERENCE, generate
+from liangshai.demo.generate import generate
+from liangshai.demo.plan import REFERENCE
 from liangshai.schema import FORMAT
-from liangshai.validate import validate_folder
+from liangshai.validate.folder import validate_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_A = "91350102MA2XYW1234"  # completed with its check character below
@@ -160,7 +161,7 @@ LEDGERS = {
 
 
 def complete_code(code):
-    from liangshai.cells import credit_code_with_checksum
+    from liangshai.load.cells import credit_code_with_checksum
 
     return credit_code_with_checksum(code[:17])
 
@@ -276,7 +277,7 @@ def seal(folder: Folder, quarter=None, on=None):
     from datetime import date
 
     from liangshai.quarter import Quarter
-    from liangshai.seal import append_seals, seal_quarter
+    from liangshai.validate.seals import append_seals, seal_quarter
 
     quarter = quarter or Quarter(2024, 1)
     lines, refused = seal_quarter(folder.validate(), quarter, on or date(2024, 8, 1))
@@ -312,7 +313,7 @@ def soffice(src: Path, to: str, outdir: Path) -> Path:
 
 def build(data_root: Path, output: Path, **kw) -> int:
     """Build a site from `data_root` into `output`, as `invoke build` does."""
-    from liangshai.build import build_site
+    from liangshai.build.atomic import build_site
 
     kw.setdefault("cache", Path(output).parent / f"{Path(output).name}-cache")  # not the repo's
     return build_site(ROOT / "pelicanconf.py", output, data=data_root, out=io.StringIO(), **kw)

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from liangshai.cells import (
+from liangshai.load.cells import (
     CellError,
     credit_code_problem,
     credit_code_with_checksum,

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import ROOT, soffice
-from liangshai import cli
-from liangshai.exports import neutral
+from liangshai import commands
+from liangshai.exports.safe import neutral
 
 HOSTILE = '=HYPERLINK("http://evil.example","点这里")'
 
@@ -68,8 +68,8 @@ def test_commands_on_broken_data_report_and_exit_1(folder, tmp_path):
 
 
 def test_posters_refuse_without_a_bold_cjk_font(folder, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "cjk_bold_fonts", list)
-    code = cli.run_posters(folder.root, ROOT / "pelicanconf.py")
+    monkeypatch.setattr(commands, "cjk_bold_fonts", list)
+    code = commands.run_posters(folder.root, ROOT / "pelicanconf.py")
     assert code == 2 and "invoke setup" in capsys.readouterr().err
 
 
@@ -112,7 +112,7 @@ def test_open_data_csvs_neutralise_formulas(folder, tmp_path):
 
 
 def test_monthly_export_has_no_formulas_even_in_libreoffice(folder, tmp_path):
-    from liangshai.monthly import write_report
+    from liangshai.exports.monthly import write_report
 
     hostile_folder(folder)
     (xlsx, *csvs), _ = write_report(folder.validate(), "2024-08", tmp_path)
@@ -129,7 +129,8 @@ def test_monthly_export_has_no_formulas_even_in_libreoffice(folder, tmp_path):
 
 
 def test_template_prefill_is_text(tmp_path):
-    from liangshai.excel import SHEET, write_template
+    from liangshai.exports.templates import write_template
+    from liangshai.load.workbook import SHEET
 
     path = write_template(tmp_path / "t.xlsx", "=1+1", "2024Q1")
     ws = load_workbook(path)[SHEET]

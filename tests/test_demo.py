@@ -4,9 +4,10 @@ import csv
 import filecmp
 
 from conftest import ROOT
-from liangshai.demo import SCENARIOS, generate, planted_table
-from liangshai.status import Status, status_of
-from liangshai.validate import validate_folder
+from liangshai.assess.status import Status, status_of
+from liangshai.demo.generate import generate, planted_table
+from liangshai.demo.plan import SCENARIOS
+from liangshai.validate.folder import validate_folder
 
 
 def _planted(root):

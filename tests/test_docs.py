@@ -5,8 +5,8 @@ import re
 from contextlib import redirect_stderr
 
 from conftest import ROOT
-from liangshai.docs import data_dictionary
-from liangshai.excel import BLANK, write_blank
+from liangshai.exports.dictionary import data_dictionary
+from liangshai.exports.templates import BLANK, write_blank
 from liangshai.schema import FORMAT
 
 
@@ -44,7 +44,7 @@ def test_readme_documents_every_task():
 
 
 def test_readme_documents_every_setting():
-    from liangshai import DEFAULTS
+    from liangshai.settings import DEFAULTS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for key in DEFAULTS:
@@ -99,6 +99,6 @@ def test_settings_are_checked_at_start_up(folder, tmp_path):
 
 
 def test_every_setting_has_a_help_text():
-    from liangshai import SETTINGS
+    from liangshai.settings import SETTINGS
 
     assert all(name.startswith("LIANGSHAI_") and text for name, _, text in SETTINGS)

@@ -10,16 +10,9 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from liangshai import files
-from liangshai.excel import (
-    BLANK,
-    FOOTER,
-    LISTS_SHEET,
-    SHEET,
-    item_fields,
-    write_csv_templates,
-    write_template,
-)
+from liangshai.exports.templates import BLANK, write_csv_templates, write_template
+from liangshai.load import files
+from liangshai.load.workbook import FOOTER, LISTS_SHEET, SHEET, item_fields
 from liangshai.quarter import Quarter
 from liangshai.schema import FORMAT
 

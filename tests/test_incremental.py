@@ -6,7 +6,7 @@ import filecmp
 import io
 
 from conftest import ROOT, build
-from liangshai.build import build_site
+from liangshai.build.atomic import build_site
 
 
 def tree(folder):
@@ -84,7 +84,7 @@ def test_two_processes_make_the_same_site(sample_copy, tmp_path):
 
 
 def test_cached_validation_equals_fresh(sample_copy, tmp_path):
-    from liangshai.validate import validate_folder
+    from liangshai.validate.folder import validate_folder
 
     fresh = validate_folder(sample_copy)
     validate_folder(sample_copy, cache=tmp_path)

@@ -16,9 +16,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL
 from openpyxl.cell.cell import MergedCell
 
 from conftest import soffice
-from liangshai.excel import SHEET, write_template
+from liangshai.exports.templates import write_template
+from liangshai.load.workbook import SHEET
 from liangshai.quarter import Quarter
-from liangshai.report import render_text
+from liangshai.validate.report import render_text
 
 Q1 = "statements/2024Q1"
 Q1_HEAD, Q1_ITEMS = f"{Q1}/statements.csv", f"{Q1}/items.csv"
@@ -356,7 +357,7 @@ CELLS = st.one_of(
 def test_any_cells_in_a_template_load_as_data_or_errors(tmp_path_factory, cells):
     """Whatever a clerk types anywhere in the template, every filled item row below the
     item header is read as an item, or named by a problem with its row."""
-    from liangshai.excel import read_excel_statement
+    from liangshai.load.workbook import read_excel_statement
     from liangshai.problems import Report
 
     root = tmp_path_factory.mktemp("wb")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from liangshai import load
-from liangshai.problems import Report
+from liangshai.load import text
+from liangshai.problems import CannotRun, Report
 from liangshai.schema import FORMAT
 
 Q1_ITEMS = "statements/2024Q1/items.csv"
@@ -102,7 +102,7 @@ def test_missing_settings_cannot_run(folder):
     folder.path("site.yaml").unlink()
     try:
         folder.validate()
-    except load.CannotRun as exc:
+    except CannotRun as exc:
         assert "site.yaml" in str(exc)
     else:
         raise AssertionError("expected CannotRun")
@@ -112,7 +112,7 @@ def test_settings_with_half_a_character_cannot_run(folder):
     # "\ud800" is a valid YAML escape for half of a UTF-16 pair: no page could hold it.
     text = folder.path("site.yaml").read_text(encoding="utf-8")
     folder.write("site.yaml", 'slogan: "\\ud800"\n' + text)
-    with pytest.raises(load.CannotRun, match=r"site\.yaml"):
+    with pytest.raises(CannotRun, match=r"site\.yaml"):
         folder.validate()
 
 
@@ -152,17 +152,17 @@ def test_yaml_statement_loads_like_csv(folder):
 )
 @example(b"#", "x.yaml")  # a YAML file of comments only once slipped through
 def test_any_bytes_load_as_data_or_errors(tmp_path_factory, data, name):
-    from liangshai.excel import read_excel_statement
+    from liangshai.load.workbook import read_excel_statement
 
     root = tmp_path_factory.mktemp("fuzz")
     path = root / name
     path.write_bytes(data)
     report = Report()
     if name.endswith(".csv"):
-        records = load.read_csv(path, FORMAT.tables[name[:-4]], root, report)
+        records = text.read_csv(path, FORMAT.tables[name[:-4]], root, report)
         assert records or report.problems or not data.strip(b"\xef\xbb\xbf \r\n\t,")
     elif name.endswith(".yaml"):
-        draft = load.read_yaml_statement(path, root, report)
+        draft = text.read_yaml_statement(path, root, report)
         assert draft is not None or report.problems
     else:
         draft = read_excel_statement(path, root, report)

@@ -11,11 +11,11 @@ import zxingcpp
 from PIL import Image
 
 from conftest import ROOT, build
-from liangshai.metrics import compute
-from liangshai.posters import Posters, make_posters, site_url_problem
+from liangshai.assess.metrics import compute
+from liangshai.assess.status import red_flags
 from liangshai.schema import FORMAT
-from liangshai.status import red_flags
-from liangshai.views import all_views
+from liangshai.site.posters import Posters, make_posters, site_url_problem
+from liangshai.site.views import all_views
 
 URL = "https://liangshai.fuzhou.example/c/rongyin-huayuan/"
 

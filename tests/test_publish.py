@@ -15,7 +15,7 @@ import sys
 import time
 
 from conftest import ROOT, build
-from liangshai.build import build_site, exchange
+from liangshai.build.atomic import build_site, exchange
 
 
 def snapshot(root):
@@ -69,7 +69,7 @@ def test_a_second_build_beside_a_running_one_cannot_run(folder, tmp_path):
 
 BUILD = """
 import os, sys
-from liangshai.build import build_site
+from liangshai.build.atomic import build_site
 sys.exit(build_site(sys.argv[1], sys.argv[2], data=sys.argv[3], cache=sys.argv[4],
                     out=open(os.devnull, "w")))
 """

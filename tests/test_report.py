@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
-from liangshai.cli import run_validate
+from liangshai.commands import run_validate
 
 
 def _break_amounts(folder, n=6):

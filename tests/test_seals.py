@@ -11,10 +11,11 @@ from datetime import date
 import pytest
 
 from conftest import ROOT, seal
-from liangshai.build import build_site
+from liangshai.build.atomic import build_site
+from liangshai.load.seals import genesis, line_hash
 from liangshai.model import canonical_json, fingerprint_of
 from liangshai.quarter import Quarter
-from liangshai.seal import genesis, line_hash, seal_quarter
+from liangshai.validate.seals import seal_quarter
 
 Q1 = Quarter(2024, 1)
 SEALS = "seals/2024Q1.jsonl"

@@ -12,10 +12,10 @@ from xml.etree import ElementTree
 import pytest
 
 from conftest import ROOT, build
-from liangshai.opendata import item_columns, statement_columns
 from liangshai.quarter import Quarter
 from liangshai.schema import FORMAT
-from liangshai.validate import validate_folder
+from liangshai.site.opendata import item_columns, statement_columns
+from liangshai.validate.folder import validate_folder
 
 RESOURCE = re.compile(
     r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\bsrc=\"([^\"]*)\""
@@ -282,7 +282,7 @@ def test_strict_build_fails_on_warnings(folder, tmp_path):
 def test_a_typical_case_link_must_name_a_column_article(folder, tmp_path):
     folder.edit("ledgers/rectifications.csv", lambda rows: rows[0].update(case="../../d/gulou"))
     out = io.StringIO()
-    from liangshai.build import build_site
+    from liangshai.build.atomic import build_site
 
     code = build_site(
         ROOT / "pelicanconf.py", tmp_path / "p", data=folder.root, out=out, cache=tmp_path / "c"
@@ -372,7 +372,7 @@ def test_open_data_is_a_valid_data_package_and_the_rates_recompute(sample_site, 
 
     import frictionless
 
-    from liangshai.metrics import CITY, compute
+    from liangshai.assess.metrics import CITY, compute
 
     data_dir = sample_site / "data"
     report = frictionless.validate(data_dir / "datapackage.json")
@@ -443,9 +443,9 @@ def test_one_url_builder_no_setting_lies(folder, tmp_path):
     import zxingcpp
     from PIL import Image
 
-    from liangshai.metrics import compute
-    from liangshai.posters import make_posters
-    from liangshai.views import all_views
+    from liangshai.assess.metrics import compute
+    from liangshai.site.posters import make_posters
+    from liangshai.site.views import all_views
 
     data = folder.validate()
     cache = tmp_path / "cache"

@@ -1,7 +1,7 @@
 from datetime import date
 
+from liangshai.assess.status import Status, red_flags, status_of
 from liangshai.quarter import Quarter
-from liangshai.status import Status, red_flags, status_of
 
 Q1, Q2 = Quarter(2024, 1), Quarter(2024, 2)
 

@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import ROOT, build, seal
-from liangshai.metrics import CITY, compute
-from liangshai.monthly import write_report
+from liangshai.assess.metrics import CITY, compute
+from liangshai.exports.monthly import write_report
 from liangshai.quarter import Quarter
 
 Q1, Q2 = Quarter(2024, 1), Quarter(2024, 2)
@@ -68,7 +68,7 @@ def test_ledgers_on_community_district_and_city_pages(folder, site):
 
 
 def test_one_figure_everywhere(sample_copy, sample_site, tmp_path):
-    from liangshai.validate import validate_folder
+    from liangshai.validate.folder import validate_folder
 
     data = validate_folder(sample_copy)
     metrics = compute(data)
@@ -253,7 +253,7 @@ def test_invoke_seal(folder):
 
 
 def test_monthly_report(sample_copy, tmp_path):
-    from liangshai.validate import validate_folder
+    from liangshai.validate.folder import validate_folder
 
     data = validate_folder(sample_copy)
     paths, left_out = write_report(data, "2024-12", tmp_path)

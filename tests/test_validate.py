@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from liangshai import files
+from liangshai.load import files
 from liangshai.model import canonical_json, fingerprint_of
 from liangshai.schema import FORMAT
 
@@ -69,7 +69,7 @@ def yaml_statement(
 def sealed(quarter="2024Q1"):
     def change(folder):
         from liangshai.quarter import Quarter
-        from liangshai.seal import append_seals, seal_quarter
+        from liangshai.validate.seals import append_seals, seal_quarter
 
         q = Quarter.parse(quarter)
         lines, _ = seal_quarter(folder.validate(), q, date(2024, 8, 1))

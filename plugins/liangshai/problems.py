@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from .schema import FORMAT, Check
 
+EXIT_OK, EXIT_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2  # done; the data has errors; cannot run
+
 
 class CannotRun(Exception):
     """The run cannot start at all (missing data folder, unreadable settings): exit code 2."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 FORMAT_FILE = Path(__file__).with_name("format.yaml")
+METRICS_FILE = Path(__file__).with_name("metrics.yaml")
 
 
 def normalize_name(text: str) -> str:

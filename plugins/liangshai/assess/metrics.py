@@ -1,0 +1,150 @@
+"""Metrics: every compliance rate, for every district and quarter, from the data.
+
+Pages, the methods page and exports all read figures from here, so one figure is the same
+wherever it appears. Definitions and Chinese labels live in metrics.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..model import Dataset
+from ..quarter import Quarter
+from ..schema import METRICS_FILE, read_yaml
+from .status import Status, status_grid
+
+CITY = None  # the key of city-wide figures, where a district slug would be
+CITY_DEMONSTRATION_MINIMUM = 30
+
+
+@dataclass(frozen=True)
+class Definition:
+    id: str
+    label: str
+    numerator: str
+    denominator: str
+    counted_to: str
+    target: Decimal
+
+
+DEFINITIONS = {
+    d["id"]: Definition(**{**d, "target": Decimal(d["target"])})
+    for d in read_yaml(METRICS_FILE)["rates"]
+}
+
+
+@dataclass(frozen=True)
+class Rate:
+    id: str
+    numerator: int
+    denominator: int
+    as_of: date
+
+    @property
+    def definition(self) -> Definition:
+        return DEFINITIONS[self.id]
+
+    @property
+    def ratio(self) -> Decimal | None:
+        if not self.denominator:
+            return None
+        return Decimal(self.numerator) / Decimal(self.denominator)
+
+    @property
+    def percent(self) -> str:
+        """'87.5%', or '—' when there is nothing to count."""
+        r = self.ratio
+        if r is None:
+            return "—"
+        pct = (r * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return f"{pct.normalize():f}%" if pct == pct.to_integral() else f"{pct}%"
+
+    @property
+    def met(self) -> bool | None:
+        r = self.ratio
+        return None if r is None else r >= self.definition.target
+
+
+@dataclass
+class Metrics:
+    quarters: list[Quarter]
+    table: dict[tuple[str | None, Quarter], dict[str, Rate]]
+    statuses: dict[tuple[str, Quarter], Status]
+
+    def get(self, district: str | None, quarter: Quarter) -> dict[str, Rate]:
+        return self.table[(district, quarter)]
+
+    def latest(self, district: str | None = CITY) -> dict[str, Rate]:
+        return self.get(district, self.quarters[-1])
+
+
+def compute(data: Dataset, as_of: date | None = None) -> Metrics:
+    """Every rate for every district and quarter, counted as the data stood on `as_of`
+    (default: the data's own as-of date; later dates are clamped to it)."""
+    as_of = min(as_of or data.as_of, data.as_of)
+    quarters = [q for q in data.quarters if q.end < as_of]
+    statuses = status_grid(data, as_of, quarters)
+    table = {}
+    groups = {
+        slug: [c for c in data.communities.values() if c.district == slug]
+        for slug in data.districts
+    }
+    groups[CITY] = list(data.communities.values())
+    ledger_district = {cid: c.district for cid, c in data.communities.items()}
+    ledgers = {}  # (ledger, district or CITY) -> its valid rows
+    for name in ("rectifications", "inspections", "complaints"):
+        rows = _valid_rows(data.ledgers.get(name, []))
+        ledgers[(name, CITY)] = rows
+        for slug in data.districts:
+            ledgers[(name, slug)] = []
+        for r in rows:
+            slug = ledger_district.get(r["community_id"])
+            if slug in data.districts:
+                ledgers[(name, slug)].append(r)
+    for q in quarters:
+        period_end = min(q.end, as_of)
+        for key, members in groups.items():
+            table[(key, q)] = _rates(data, q, period_end, as_of, key, members, statuses, ledgers)
+    return Metrics(quarters, table, statuses)
+
+
+def _valid_rows(rows):
+    return [r for r in rows if not any(p.severity == "error" for p in r.problems)]
+
+
+def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):
+    active = [c for c in members if c.active_in(q)]
+    due = [c for c in active if statuses[(c.id, q)] is not Status.NOT_DUE]
+    disclosed = [c for c in due if statuses[(c.id, q)] in (Status.ON_TIME, Status.LATE)]
+    on_time = [c for c in due if statuses[(c.id, q)] is Status.ON_TIME]
+    with_account = [c for c in active if c.account_type]
+
+    def mine(name):
+        return ledgers[(name, key)]
+
+    found = [r for r in mine("rectifications") if r["found_on"] <= period_end]
+    fixed = [r for r in found if r["closed_on"] and r["closed_on"] <= period_end]
+    members_ids = {c.id for c in active}
+    inspected = {r["community_id"] for r in mine("inspections") if r["date"] <= period_end}
+    received = [r for r in mine("complaints") if r["received_on"] <= period_end]
+    closed = [r for r in received if r["closed_on"] and r["closed_on"] <= period_end]
+    if key is CITY:
+        target = max(
+            CITY_DEMONSTRATION_MINIMUM, sum(d.demo_target for d in data.districts.values())
+        )
+    else:
+        target = data.districts[key].demo_target
+    return {
+        "disclosure": Rate("disclosure", len(disclosed), len(due), as_of),
+        "on_time": Rate("on_time", len(on_time), len(due), as_of),
+        "account": Rate("account", len(with_account), len(active), as_of),
+        "rectification": Rate("rectification", len(fixed), len(found), period_end),
+        "inspection": Rate("inspection", len(inspected & members_ids), len(active), period_end),
+        "complaint": Rate("complaint", len(closed), len(received), period_end),
+        # with no community in the group there is nothing to measure against the target
+        "demonstration": Rate(
+            "demonstration", sum(c.demonstration for c in active), target if active else 0, as_of
+        ),
+    }

@@ -1,0 +1,2 @@
+"""Build: the site rendered atomically into a new tree and swapped in; incremental reuse.
+"""

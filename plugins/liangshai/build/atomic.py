@@ -1,0 +1,183 @@
+"""Build the site atomically: render a complete new tree beside the old one, then swap.
+
+The new tree is made in a sibling folder (unchanged units hard-linked from the old output),
+made world-readable, and exchanged with publish/ in one rename (Linux renameat2 with
+RENAME_EXCHANGE), so that a build killed at any moment leaves publish/ exactly the old site
+or exactly the new one. The next build removes what a killed one left beside it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..digest import PACKAGE, list_files, tree_digest
+from ..problems import EXIT_CANNOT_RUN, EXIT_ERRORS, EXIT_OK, CannotRun
+from ..settings import setting_path, site_settings
+from ..site.generator import BuildError
+from ..validate.report import render_text
+from .incremental import Reuse
+
+
+def build_site(
+    settings_file: str | Path = "pelicanconf.py",
+    output: str | Path = "publish",
+    data: str | Path | None = None,
+    strict: bool = False,
+    out=None,
+    cache: str | Path | None = None,
+    **settings_override,
+) -> int:
+    out = out or sys.stdout
+    target = Path(output).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with locked(target):
+            return _build(settings_file, target, data, strict, out, cache, settings_override)
+    except CannotRun as exc:
+        print(f"无法生成网站：{exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
+
+def _build(settings_file, target: Path, data, strict, out, cache, settings_override) -> int:
+    from pelican import Pelican
+
+    remove_leftovers(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    override = {
+        "OUTPUT_PATH": str(staging),
+        "LIANGSHAI_STRICT": strict,
+        "DELETE_OUTPUT_DIRECTORY": False,
+    }
+    if data is not None:
+        override["LIANGSHAI_DATA"] = str(Path(data).resolve())
+    if cache is not None:
+        override["LIANGSHAI_CACHE"] = str(Path(cache).resolve())
+    override.update(settings_override)
+    umask = os.umask(0o022)  # whatever the caller's: a web server must be able to read it
+    try:
+        settings = site_settings(settings_file, **override)
+        reuse = Reuse(setting_path(settings, "LIANGSHAI_CACHE"), target)
+        inputs = inputs_digest(settings, settings_file)
+        if reuse.unchanged(inputs):
+            out.write(f"输入没有变化，网站无需重新生成：{target}\n")
+            return EXIT_OK
+        settings["LIANGSHAI_REUSE"] = reuse
+        try:
+            Pelican(settings).run()
+        except BuildError as exc:
+            out.write(render_text(settings["LIANGSHAI_RESULT"]))
+            print(f"未生成网站：{exc}", file=sys.stderr)
+            return EXIT_ERRORS
+        result = settings["LIANGSHAI_RESULT"]
+        if result.report.problems:
+            out.write(render_text(result))
+        reuse.link_kept(staging)
+        readable(staging)
+        files = list_files(staging)
+        reuse.forget()
+        swap_in(staging, target)
+        reuse.save(inputs, files)
+    finally:
+        os.umask(umask)
+        shutil.rmtree(staging, ignore_errors=True)
+    reused = f"（{reuse.reused} 个单元未变化，直接沿用）" if reuse.reused else ""
+    out.write(f"网站已生成：{target}{reused}\n")
+    return EXIT_OK
+
+
+@contextmanager
+def locked(target: Path):
+    """One build at a time beside an output folder (a second one would remove the first's
+    new tree as a leftover). The lock is on the parent folder itself: no file is left."""
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CannotRun(f"另一次生成正在写入 {target}，请等它结束") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(target: Path) -> None:
+    """Trees a killed build left beside `target` (a new one not swapped in, or the old one
+    not yet removed)."""
+    for path in target.parent.glob(f".{target.name}.new-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def readable(root: Path) -> None:
+    """Every folder 0755 and file 0644 at least: the output is served by another user."""
+    os.chmod(root, 0o755)
+    for folder, dirs, names in os.walk(root):
+        for name in dirs:
+            _at_least(os.path.join(folder, name), 0o755)
+        for name in names:
+            _at_least(os.path.join(folder, name), 0o644)
+
+
+def _at_least(path: str, mode: int) -> None:
+    current = stat.S_IMODE(os.lstat(path).st_mode)
+    if current & mode != mode:
+        os.chmod(path, current | mode)
+
+
+def inputs_digest(settings: dict, settings_file) -> str:
+    """Everything a build reads: data, content, theme, code, settings and cached posters."""
+    import pelican
+
+    h = tree_digest(
+        [
+            setting_path(settings, "LIANGSHAI_DATA"),
+            Path(settings["PATH"]),
+            Path(settings["THEME"]),
+            PACKAGE,
+            Path(settings_file),
+        ]
+    )
+    posters = setting_path(settings, "LIANGSHAI_CACHE") / "posters"
+    names = sorted(p.name for p in posters.glob("*.pdf")) if posters.is_dir() else []
+    h.update(repr((settings["LIANGSHAI_STRICT"], names, pelican.__version__)).encode())
+    return h.hexdigest()
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Put the complete tree `staging` in the place of `target` in one step; the old tree is
+    then removed from where `staging` was."""
+    if not target.exists():
+        staging.rename(target)
+        return
+    if not exchange(staging, target):  # not Linux, or a file system without the flag
+        old = staging.with_name(staging.name + "-old")
+        target.rename(old)  # the one instant with no publish/: only where exchange is missing
+        staging.rename(target)
+        staging = old
+    shutil.rmtree(staging)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (renameat2 with RENAME_EXCHANGE); False where unsupported."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))

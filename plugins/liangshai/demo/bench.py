@@ -1,0 +1,203 @@
+"""`invoke bench`: speed and memory of validation, builds and posters, against plain Pelican.
+
+Every measurement runs in a fresh subprocess (as a user runs it), timed by wall clock, with
+its peak resident memory taken from the kernel (os.wait4). Nothing here is a test: numbers on
+shared machines vary by ±15 %, so tests check behaviour and this prints figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from .generate import generate
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def timed(code: str) -> tuple[float, float]:
+    """Run Python `code` in a subprocess: (seconds, peak RSS in MB of it and its children)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "plugins")},
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"benchmark step failed ({proc.returncode}): {code}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def validate_code(data: Path) -> str:
+    return f"from liangshai.validate import validate_folder; validate_folder({str(data)!r})"
+
+
+def build_code(data: Path, out: Path, cache: Path) -> str:
+    return (
+        f"import io, sys; from liangshai.build import build_site; sys.exit(build_site("
+        f"'pelicanconf.py', {str(out)!r}, data={str(data)!r}, cache={str(cache)!r}, "
+        f"out=io.StringIO()))"
+    )
+
+
+def posters_code(data: Path, cache: Path, count: int) -> str:
+    return textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from liangshai.assess.metrics import compute
+        from liangshai.site.posters import make_posters
+        from liangshai.validate.folder import validate_folder
+        from liangshai.site.views import all_views
+        data = validate_folder({str(data)!r})
+        views = dict(list(all_views(data, compute(data)).items())[:{count}])
+        make_posters(data, views, Path('theme'), Path({str(cache)!r}), out=lambda *a: None)
+    """)
+
+
+def change_one_statement(data: Path) -> str:
+    """Add 1.00 元 to one income line of the latest quarter (and its balances)."""
+    folder = sorted((data / "statements").iterdir())[-1]
+    items = list(csv.DictReader(io.StringIO((folder / "items.csv").read_text("utf-8"))))
+    heads = list(csv.DictReader(io.StringIO((folder / "statements.csv").read_text("utf-8"))))
+    target = heads[0]["community_id"]
+    line = next(i for i in items if i["community_id"] == target and i["section"] == "income")
+    line["amount"] = f"{Decimal(line['amount']) + 1:.2f}"
+    for name in ("closing_balance", "account_balance"):
+        heads[0][name] = f"{Decimal(heads[0][name]) + 1:.2f}"
+    for path, rows in ((folder / "items.csv", items), (folder / "statements.csv", heads)):
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+    return target
+
+
+def plain_pelican(pages: int, work: Path) -> float:
+    """Plain Pelican on as many Markdown pages (a 15-row Chinese table each), default theme."""
+    content = work / "content"
+    content.mkdir(parents=True)
+    rows = "\n".join(f"| 停车费 {k} | 公共道路停车位使用费 | {1000 + k}.00 |" for k in range(15))
+    for n in range(pages):
+        (content / f"p{n}.md").write_text(
+            f"Title: 小区 {n}\nDate: 2025-01-01\nSlug: p{n}\n\n## 公示表\n\n"
+            f"| 科目 | 明细 | 金额 |\n|---|---|---|\n{rows}\n",
+            encoding="utf-8",
+        )
+    conf = work / "conf.py"
+    conf.write_text(
+        "SITENAME = 'plain'\nPATH = 'content'\nFEED_ALL_ATOM = None\n"
+        "CATEGORY_FEED_ATOM = None\nTIMEZONE = 'Asia/Shanghai'\n"
+        "DEFAULT_LANG = 'zh'\n",
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pelican",
+            str(content),
+            "-s",
+            str(conf),
+            "-o",
+            str(work / "out"),
+            "-q",
+        ],
+        check=True,
+        cwd=work,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def measure(communities: int, quarters: int, work: Path, runs: int, say) -> dict:
+    """Each build and each plain Pelican run writes into a folder of its own, and nothing is
+    deleted until the whole bench is over: on ext4 (measured here), creating files in the
+    seconds after thousands were deleted costs up to ten times the system time, and a run
+    after an rmtree would measure that deletion rather than the build."""
+    data = work / "data"
+    say(f"[{communities} × {quarters}] 生成数据 …")
+    generate(data, communities, quarters, seed=1)
+    say(f"[{communities} × {quarters}] 校验 …")
+    validation = statistics.median(timed(validate_code(data))[0] for _ in range(runs))
+    say(f"[{communities} × {quarters}] 完整生成 …")
+    fulls = [
+        timed(build_code(data, work / f"publish-{k}", work / f"cache-{k}")) for k in range(runs)
+    ]
+    full, rss = statistics.median(s for s, _ in fulls), max(m for _, m in fulls)
+    say(f"[{communities} × {quarters}] 无变化重建、改一份公示表重建 …")
+    out, cache = work / f"publish-{runs - 1}", work / f"cache-{runs - 1}"
+    unchanged = statistics.median(timed(build_code(data, out, cache))[0] for _ in range(runs))
+    change_one_statement(data)
+    one = timed(build_code(data, out, cache))[0]
+    say(f"[{communities} × {quarters}] 普通 Pelican（{communities} 个 Markdown 页面）…")
+    plain = statistics.median(plain_pelican(communities, work / f"plain-{k}") for k in range(runs))
+    return {
+        "scale": f"{communities} × {quarters}",
+        "validation": validation,
+        "full": full,
+        "rss": rss,
+        "unchanged": unchanged,
+        "one": one,
+        "plain": plain,
+        "ratio": full / plain,
+    }
+
+
+def posters_rate(work: Path, count: int, say) -> tuple[float, float]:
+    data, cache = work / "data", work / "poster-cache"
+    if not data.exists():
+        generate(data, 2000, 8, seed=1)
+    say(f"[公示牌] {count} 个小区 × 2 种尺寸 …")
+    seconds = timed(posters_code(data, cache, count))[0]
+    setup = timed(posters_code(data, cache, count))[0]  # all cached: validation and planning
+    rendering = max(seconds - setup, 1e-9)
+    return 2 * count / rendering, rendering / (2 * count) * 1000
+
+
+def table(results: list[dict], posters: tuple[float, float] | None) -> str:
+    head = (
+        "| scale | validation s | full build s | peak RSS MB | no-change rebuild s | "
+        "one statement changed s | plain Pelican s | ours / plain |"
+    )
+    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(
+            f"| {r['scale']} | {r['validation']:.2f} | {r['full']:.2f} | "
+            f"{r['rss']:.0f} | {r['unchanged']:.2f} | {r['one']:.2f} | "
+            f"{r['plain']:.2f} | {r['ratio']:.2f} |"
+        )
+    if posters:
+        lines.append("")
+        lines.append(
+            f"posters: {posters[0]:.1f} per second, {posters[1]:.0f} ms each "
+            f"(A4 + A5, {os.cpu_count()} cores, rendering only)"
+        )
+    return "\n".join(lines)
+
+
+def run(
+    scales: list[int], quarters: int = 8, runs: int = 3, poster_count: int = 100, say=print
+) -> str:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="liangshai-bench-") as tmp:
+        for n in scales:
+            work = Path(tmp) / str(n)
+            results.append(measure(n, quarters, work, runs if n <= 5000 else 1, say))
+        posters = (
+            posters_rate(Path(tmp) / str(scales[0]), poster_count, say) if poster_count else None
+        )
+    return table(results, posters)

@@ -1,0 +1,67 @@
+"""Content keys: digests of file trees, of the code, and of the parts a unit is made from.
+
+Shared by the validation cache (a quarter folder's key), the incremental build (a page's key)
+and the posters' cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+
+def tree_digest(paths, into=None):
+    """Fold the names and bytes of every file under `paths` into a hash. Links are folded in
+    as their target's name and special files as their kind: nothing but a regular file is
+    ever opened (a FIFO would block, a device never end)."""
+    h = into or hashlib.sha256()
+    for root in paths:
+        root = Path(root)
+        if not os.path.lexists(root):
+            continue
+        for path in [root] if not root.is_dir() else _walk(root):
+            if "__pycache__" in path.parts:
+                continue
+            h.update(str(path.relative_to(root.parent)).encode() + b"\0")
+            mode = os.lstat(path).st_mode
+            if stat.S_ISREG(mode):
+                h.update(path.read_bytes())
+            elif stat.S_ISLNK(mode):
+                h.update(b"link:" + os.fsencode(os.readlink(path)))
+            else:
+                h.update(b"special:%o" % stat.S_IFMT(mode))
+    return h
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every entry under `root` but folders, in a stable order, without following links."""
+    out = []
+    for folder, dirs, names in os.walk(root):
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        out += [Path(folder, name) for name in names + links]
+    return sorted(out)
+
+
+PACKAGE = Path(__file__).parent  # the whole plugin: every stage, format.yaml and metrics.yaml
+
+
+def code_digest(theme: Path) -> str:
+    """The theme and the whole package: a change to either re-renders everything."""
+    return tree_digest([theme, PACKAGE]).hexdigest()
+
+
+def unit_key(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(repr(part).encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def list_files(root: Path) -> list[str]:
+    """Every file under `root`, as sorted paths relative to it."""
+    start = len(str(root)) + 1
+    return sorted(
+        os.path.join(folder[start:], name) for folder, _, names in os.walk(root) for name in names
+    )

@@ -1,0 +1,188 @@
+"""Load: the data folder into Inputs (registry, quarter folders, ledgers, seal files, settings).
+
+Which files are read, and as what, is the layout's decision (layout.py); each statement file
+goes to the reader of its kind (READERS). Every problem met on the way goes to the Report;
+nothing raises for bad input and no row is dropped without a problem that says so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from ..problems import Blank, CannotRun, Report
+from ..quarter import Quarter
+from ..schema import FORMAT
+from .cells import PARSERS, CellError, control_characters
+from .files import Source, yaml_load
+from .layout import LEDGERS, quarter_folder, survey
+from .rows import Draft, Record
+from .seals import SealLog, read_seals
+from .text import csv_records, read_csv, read_districts, yaml_statement
+from .workbook import read_workbook
+
+SETTINGS_FILE = "site.yaml"
+
+
+@dataclass
+class Inputs:
+    root: Path
+    settings: dict
+    districts: list[Record] = field(default_factory=list)
+    communities: list[Record] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)  # quarter folders, read by validate
+    ledgers: dict[str, list[Record]] = field(default_factory=dict)
+    seals: SealLog = field(default_factory=SealLog)
+
+
+# ----------------------------------------------------------------------------- settings
+
+# site.yaml's own fields: name -> (required, field type). Checked as cells are.
+SETTINGS_FIELDS = {
+    "city": (True, "text"),
+    "bureau": (True, "text"),
+    "hotline": (True, "phone"),
+    "site_url": (False, "url"),
+    "first_quarter": (False, "quarter"),
+}
+
+
+def read_settings(root: Path, path: Path | None = None) -> dict:
+    """site.yaml, checked; any problem is CannotRun (exit 2): nothing is built from bad
+    settings."""
+    path = path or root / SETTINGS_FILE
+    scratch = Report()
+    text = Source(path, root, scratch).read_text() if path.exists() else None
+    if text is None:
+        why = scratch.problems[0].message if scratch.problems else "找不到文件"
+        raise CannotRun(f"无法读取设置文件 {path}：{why}")
+    try:
+        settings = yaml_load(text)
+        json.dumps(settings, ensure_ascii=False, default=str).encode()  # no "\ud800" escapes
+    except (UnicodeError, yaml.YAMLError) as exc:
+        raise CannotRun(f"无法读取设置文件 {path}：{exc}") from None
+    if not isinstance(settings, dict):
+        raise CannotRun(f"设置文件 {path} 应为“键: 值”的映射")
+    for key in ("city", "bureau", "hotline", "as_of"):
+        if key not in settings:
+            raise CannotRun(f"设置文件 {path} 缺少 {key}")
+    if not isinstance(settings["as_of"], date):
+        raise CannotRun(f"设置文件 {path} 的 as_of 应为日期，如 2025-08-15")
+    for key, (_, kind) in SETTINGS_FIELDS.items():
+        if key in settings:
+            settings[key] = _setting(path, key, kind, settings[key])
+    _refuse_control_characters(path, settings)
+    first = settings.get("first_quarter")
+    if first is not None and first > Quarter.of(settings["as_of"]):
+        raise CannotRun(f"设置文件 {path} 的 first_quarter {first} 晚于 as_of 所在的季度")
+    return settings
+
+
+def _setting(path: Path, key: str, kind: str, value):
+    """One setting parsed like a cell of its type; a bad one is CannotRun with the reason."""
+    try:
+        return PARSERS[kind](str(value).strip(), None)
+    except CellError as err:
+        message = FORMAT.checks[err.code].message
+        shown = message.format_map(Blank(err.details, value=value, label=key))
+        raise CannotRun(f"设置文件 {path} 的 {key}：{shown}") from None
+
+
+def _refuse_control_characters(path: Path, value, key: str = "") -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_control_characters(path, v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _refuse_control_characters(path, v, key)
+    elif isinstance(value, str) and control_characters(value):
+        raise CannotRun(f"设置文件 {path} 的 {key} 含有控制字符 {control_characters(value)}")
+
+
+# ----------------------------------------------------------------------------- the data folder
+
+
+def batch_drafts(
+    statements: list[Source], items: list[Source], folder: Path, report: Report
+) -> list[Draft]:
+    """Drafts from a quarter folder's batch files (statements.csv and items.csv, or files
+    whose header says they are those)."""
+    drafts = {}
+    out = []
+    for source in statements:
+        for record in csv_records(source, FORMAT.tables["statements"])[0]:
+            draft = Draft(record)
+            drafts.setdefault(draft.key, draft)
+            out.append(draft)
+    if items and not statements:
+        root = items[0].root
+        Source(folder / "statements.csv", root, report).problem("file-missing")
+    lost, rows = [], []
+    for source in items:
+        records, file_problems = csv_records(source, FORMAT.tables["items"])
+        rows += records
+        lost += file_problems
+    for draft in out:
+        draft.items_lost = lost
+    for item in rows:
+        key = (item["community_id"], item["quarter"])
+        draft = drafts.get(key)
+        if draft is not None:
+            draft.items.append(item)
+        elif None not in key:
+            report.add(
+                "missing-header",
+                file=item.file,
+                row=item.row,
+                community_id=key[0],
+                quarter=str(key[1]),
+            )
+    return out
+
+
+def read_statement_folder(folder: Path, root: Path, report: Report) -> list[Draft]:
+    """Every statement of a quarter folder (named exactly like 2025Q2: layout.py saw to it)."""
+    quarter = Quarter.parse(folder.name)
+    tables: dict[str, list[Source]] = {"statements": [], "items": []}
+    drafts = []
+    for entry in quarter_folder(folder, root, report):
+        if entry.kind in tables:
+            tables[entry.kind].append(entry.source)
+        elif entry.kind == "yaml":
+            draft = yaml_statement(entry.source)
+            drafts += [draft] if draft is not None else []
+        else:
+            drafts += read_workbook(entry.source)
+    drafts = batch_drafts(tables["statements"], tables["items"], folder, report) + drafts
+    for draft in drafts:
+        draft.folder = quarter
+    return drafts
+
+
+def load_inputs(root: Path, report: Report) -> Inputs:
+    """Read everything under the data folder `root`; name what is not read."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CannotRun(f"找不到数据文件夹 {root}")
+    layout = survey(root, report)
+    inputs = Inputs(root=root, settings=read_settings(root, layout.required.get(SETTINGS_FILE)))
+    report.read.append(Source(root / SETTINGS_FILE, root, report).name)
+    for name in ("districts.yaml", "communities.csv"):
+        if name not in layout.required:
+            Source(root / name, root, report).problem("file-missing")
+    if "districts.yaml" in layout.required:
+        inputs.districts = read_districts(layout.required["districts.yaml"], root, report)
+    if "communities.csv" in layout.required:
+        table = FORMAT.tables["communities"]
+        inputs.communities = read_csv(layout.required["communities.csv"], table, root, report)
+    inputs.folders = [path for _, path in sorted(layout.folders)]
+    for name in LEDGERS:
+        table = FORMAT.tables[name]
+        sources = layout.ledgers.get(name, [])
+        inputs.ledgers[name] = [r for s in sources for r in csv_records(s, table)[0]]
+    inputs.seals = read_seals(layout.seals)
+    return inputs

@@ -1,0 +1,243 @@
+"""Open data as a Frictionless Data Package: publish/data/datapackage.json.
+
+Every CSV of /data/ gets a Table Schema derived from format.yaml (types, enums, patterns,
+primary and foreign keys), and the reference tables that make the published rates
+recomputable are published beside the statements: the registry (without account numbers),
+the districts, the ledgers (valid rows) and the status of every community in every quarter
+(未公示 included).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+from ..assess.ledgers import ledger_rows
+from ..assess.metrics import Metrics
+from ..exports.safe import neutral
+from ..model import Dataset
+from ..schema import FORMAT, Field
+from .opendata import ITEM_EXTRA, STATEMENT_EXTRA, to_json
+
+LEDGERS = ("rectifications", "inspections", "complaints", "corrections")
+WITHHELD = {"communities": ("account_no",)}  # never published whole
+STATUS_COLUMNS = ("community_id", "quarter", "status", "status_label", "due", "published_on")
+_PATTERNS = {
+    "id": r"^[a-z0-9][a-z0-9-]{2,40}$",
+    "slug": r"^[a-z][a-z0-9-]{1,30}$",
+    "quarter": r"^\d{4}Q[1-4]$",
+    "credit_code": r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+}
+_TYPES = {"date": "date", "amount": "number", "integer": "integer", "flag": "boolean"}
+
+
+def _field_schema(f: Field, required: bool) -> dict:
+    out = {"name": f.name, "title": f.label, "type": _TYPES.get(f.type, "string")}
+    if f.description:
+        out["description"] = f.description
+    constraints: dict = {}
+    if f.type in _PATTERNS:
+        constraints["pattern"] = _PATTERNS[f.type]
+    if f.type == "choice":
+        constraints["enum"] = list(f.values)
+    elif f.type == "section":
+        constraints["enum"] = [s.code for s in FORMAT.sections]
+    elif f.type == "category":
+        constraints["enum"] = sorted({c.code for s in FORMAT.sections for c in s.categories})
+    elif f.type == "email":
+        out["format"] = "email"
+    elif f.type == "flag":
+        out.update(trueValues=["是"], falseValues=["否"])
+    if required:
+        constraints["required"] = True
+    if constraints:
+        out["constraints"] = constraints
+    return out
+
+
+def _string(name: str, title: str, **extra) -> dict:
+    return {"name": name, "title": title, "type": "string", **extra}
+
+
+def _table_fields(table: str, required: bool) -> list[dict]:
+    return [
+        _field_schema(f, required and f.required)
+        for f in FORMAT.tables[table].fields
+        if f.name not in WITHHELD.get(table, ())
+    ]
+
+
+def _foreign_key(table: str = "communities", fields=("community_id",), ref=("id",)) -> dict:
+    """A foreign key: by default, a row's community_id names a community of the registry."""
+    return {"fields": list(fields), "reference": {"resource": table, "fields": list(ref)}}
+
+
+def resources() -> list[dict]:
+    """The package's resources, in the order /data/ lists them."""
+    statuses = list(FORMAT.statuses)
+    extra_statement = {
+        "community_name": _string("community_name", "小区名称"),
+        "district": _string("district", "区县代码"),
+        "status": _string(
+            "status", "状态", constraints={"enum": [v["label"] for v in FORMAT.statuses.values()]}
+        ),
+        "verification_code": _string("verification_code", "核验码"),
+        "fingerprint": _string("fingerprint", "指纹（SHA-256）"),
+    }
+    assert list(extra_statement) == STATEMENT_EXTRA and ITEM_EXTRA == ["category_label"]
+    key = ["community_id", "quarter"]
+    out = [
+        {
+            "name": "statements",
+            "path": "statements.csv",
+            "title": "公示表（每个小区每个季度一行）",
+            "schema": {
+                "fields": [
+                    *_table_fields("statements", required=False),
+                    *extra_statement.values(),
+                ],
+                "primaryKey": key,
+                "foreignKeys": [_foreign_key()],
+            },
+        },
+        {
+            "name": "items",
+            "path": "items.csv",
+            "title": "收支明细（只含有效公示表）",
+            "schema": {
+                "fields": [
+                    *_table_fields("items", required=False),
+                    _string("category_label", "科目名称"),
+                ],
+                "foreignKeys": [
+                    {"fields": key, "reference": {"resource": "statements", "fields": key}}
+                ],
+            },
+        },
+        {
+            "name": "statuses",
+            "path": "statuses.csv",
+            "title": "每个小区每个季度的公示状态（含未公示），可据此重算公示率",
+            "schema": {
+                "fields": [
+                    _field_schema(FORMAT.tables["statements"].field("community_id"), True),
+                    _field_schema(FORMAT.tables["statements"].field("quarter"), True),
+                    _string("status", "状态代码", constraints={"enum": statuses}),
+                    _string("status_label", "状态"),
+                    {"name": "due", "title": "公示截止日", "type": "date"},
+                    {"name": "published_on", "title": "公示日期", "type": "date"},
+                ],
+                "primaryKey": key,
+                "foreignKeys": [_foreign_key()],
+            },
+        },
+        {
+            "name": "communities",
+            "path": "communities.csv",
+            "title": "小区名录（不含专户账号）",
+            "schema": {
+                "fields": _table_fields("communities", required=True),
+                "primaryKey": ["id"],
+                "foreignKeys": [_foreign_key("districts", ("district",), ("slug",))],
+            },
+        },
+        {
+            "name": "districts",
+            "path": "districts.csv",
+            "title": "区县",
+            "schema": {"fields": _table_fields("districts", required=True), "primaryKey": ["slug"]},
+        },
+    ]
+    for name in LEDGERS:
+        table = FORMAT.tables[name]
+        schema = {"fields": _table_fields(name, required=True), "foreignKeys": [_foreign_key()]}
+        if "id" in table.key:
+            schema["primaryKey"] = ["id"]
+        out.append({"name": name, "path": f"{name}.csv", "title": table.label, "schema": schema})
+    for r in out:
+        r.update(profile="tabular-data-resource", format="csv", mediatype="text/csv")
+        r.update(encoding="utf-8-sig", dialect={"delimiter": ",", "lineTerminator": "\r\n"})
+    return out
+
+
+def descriptor(data: Dataset) -> dict:
+    license_text = data.settings.get("data_license", "")
+    return {
+        "profile": "tabular-data-package",
+        "name": "liangshai-public-income",
+        "title": f"{data.settings['city']}住宅小区公共收益公示（统一格式 第 {FORMAT.version} 版）",
+        "description": f"数据截至 {data.as_of.isoformat()}。" + (license_text or ""),
+        "version": f"{FORMAT.version}.0",
+        "created": f"{data.as_of.isoformat()}T00:00:00+08:00",  # the declared "as of"
+        "resources": resources(),
+    }
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return ";".join(value)
+    return str(value)
+
+
+def _csv(columns, rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns)
+    w.writerows([neutral(_cell(r.get(c))) for c in columns] for r in rows)
+    return "\ufeff" + buf.getvalue()
+
+
+def _columns(table: str) -> list[str]:
+    withheld = WITHHELD.get(table, ())
+    return [f.name for f in FORMAT.tables[table].fields if f.name not in withheld]
+
+
+def tables(data: Dataset, metrics: Metrics) -> dict[str, str]:
+    """The reference tables as CSV text, by file name (statements and items are written by
+    opendata.py from the stored fragments)."""
+    communities = [{**vars(c), "district": c.district} for _, c in sorted(data.communities.items())]
+    out = {
+        "communities.csv": _csv(_columns("communities"), communities),
+        "districts.csv": _csv(_columns("districts"), [vars(d) for d in data.districts.values()]),
+        "statuses.csv": _csv(STATUS_COLUMNS, status_rows(data, metrics)),
+    }
+    for name in LEDGERS:
+        rows = ledger_rows(data, name) if name != "corrections" else _valid(data, name)
+        out[f"{name}.csv"] = _csv(_columns(name), rows)
+    out["datapackage.json"] = to_json(descriptor(data))
+    return out
+
+
+def _valid(data: Dataset, name: str) -> list[dict]:
+    rows = data.ledgers.get(name, [])
+    return [r.values for r in rows if not any(p.severity == "error" for p in r.problems)]
+
+
+def status_rows(data: Dataset, metrics: Metrics) -> list[dict]:
+    rows = []
+    for (cid, q), status in sorted(metrics.statuses.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        s = data.statements.get((cid, q))
+        rows.append(
+            {
+                "community_id": cid,
+                "quarter": str(q),
+                "status": status.value,
+                "status_label": status.label,
+                "due": q.due,
+                "published_on": s.published_on if s is not None and s.valid else None,
+            }
+        )
+    return rows

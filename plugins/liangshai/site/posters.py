@@ -1,0 +1,316 @@
+"""Print posters: an A4 noticeboard poster and an A5 lift poster per community, as PDF.
+
+WeasyPrint renders theme/templates/poster.html with a CJK font from Debian (fonts-noto-cjk) and
+embeds the glyphs it uses. Every poster is keyed by the SHA-256 of everything printed on it
+(plus the template and the renderer's version) and kept in a cache folder, so a poster whose
+inputs did not change is never rendered again. Renders run on both cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..assess.status import Status
+from ..model import Dataset
+from ..schema import FORMAT
+from ..settings import DEFAULTS
+from .filters import cn_date, money
+from .qr import QRCache
+from .views import CommunityView
+
+SIZES = ("a4", "a5")
+RECYCLE = 300  # posters a worker renders before it is replaced
+SIZE_NAMES = {"a4": "A4 公告栏", "a5": "A5 电梯"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+def site_url_problem(url: str) -> str | None:
+    """Why posters must not point at this URL (a printed QR code cannot be fixed), or None."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return f"网址 {url or '（空）'} 不是 https"
+    if (parts.hostname or "") in LOCAL_HOSTS or (parts.hostname or "").endswith(".local"):
+        return f"网址 {url} 指向本机"
+    return None
+
+
+def poster_data(view: CommunityView, page: str, draft: bool) -> dict:
+    """`page` is the community page's absolute URL pattern, `{key}` standing for its id."""
+    """Everything printed on a community's poster, as plain JSON-ready data."""
+    c, d, latest = view.community, view.district, view.latest
+    head = FORMAT.tables["statements"]
+    p = {
+        "id": c.id,
+        "name": c.name,
+        "district": d.full_name,
+        "street": c.street,
+        "url": page.format(key=c.id),
+        "bureau": d.bureau,
+        "hotline": view.hotline,
+        "phone": d.phone,
+        "email": d.email,
+        "as_of": cn_date(view.as_of),
+        "draft": draft,
+        "quarter": None,
+        "status": None,
+        "status_label": None,
+        "totals": [],
+        "flags": [],
+        "posted_on": None,
+        "code": None,
+        "due": None,
+    }
+    if latest is None:
+        return p
+    s = latest.statement
+    p.update(
+        quarter=latest.quarter.label,
+        status=latest.status.value,
+        status_label=latest.status.label,
+        due=cn_date(latest.quarter.due),
+        flags=[f.text for f in latest.flags],
+    )
+    if latest.shown:
+        totals = s.totals
+        p["totals"] = [
+            (f"{sec.label}合计", money(totals[sec.code]), False)
+            for sec in FORMAT.sections
+            if sec.code != "deposit"
+        ]
+        p["totals"] += [
+            (head.field("closing_balance").label, money(s.closing_balance), True),
+            (head.field("account_balance").label, money(s.account_balance), True),
+        ]
+        p.update(posted_on=cn_date(s.published_on), code=s.verification_code)
+    elif latest.status is Status.INVALID and s is not None:
+        p["posted_on"] = cn_date(s.published_on)
+    return p
+
+
+@dataclass(frozen=True)
+class Job:
+    community_id: str
+    district: str
+    size: str
+    key: str
+    data: dict
+
+    @property
+    def name(self) -> str:
+        return f"{self.community_id}-{self.size}.pdf"
+
+
+class Posters:
+    """Plans, renders, caches and publishes posters for one data set and theme."""
+
+    def __init__(
+        self,
+        data: Dataset,
+        views: dict[str, CommunityView],
+        theme: Path,
+        cache: Path,
+        community_url: str = DEFAULTS["LIANGSHAI_COMMUNITY_URL"],
+    ):
+        self.data, self.views = data, views
+        self.theme, self.cache = Path(theme), Path(cache) / "posters"
+        self.site_url = str(data.settings.get("site_url", "")).rstrip("/")
+        self.page = f"{self.site_url}/{community_url}"  # what the QR code says
+        template = (self.theme / "templates" / "poster.html").read_bytes()
+        self.salt = hashlib.sha256(template + version("weasyprint").encode()).hexdigest()
+
+    def jobs(self, draft: bool = False, districts=None, sizes=SIZES) -> list[Job]:
+        out = []
+        for cid, view in sorted(self.views.items()):
+            if districts and view.community.district not in districts:
+                continue
+            data = poster_data(view, self.page, draft)
+            blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            for size in sizes:
+                key = hashlib.sha256(f"{self.salt}|{size}|{blob}".encode()).hexdigest()[:40]
+                out.append(Job(cid, view.community.district, size, key, data))
+        return out
+
+    def cached(self, job: Job) -> Path:
+        return self.cache / f"{job.key}.pdf"
+
+    def render(self, jobs: list[Job], workers: int = 2, progress=None) -> int:
+        """Render the posters not yet in the cache; returns how many were rendered."""
+        todo = [j for j in jobs if not self.cached(j).exists()]
+        self.cache.mkdir(parents=True, exist_ok=True)
+        tasks = [(j, str(self.cached(j)), str(self.theme), str(self.cache.parent)) for j in todo]
+        done = 0
+        if workers > 1 and len(tasks) > 1:
+            # WeasyPrint's memory grows with every document (about 1.7 GB after 2,000 posters
+            # in one process); fresh workers every few hundred posters keep it bounded.
+            with ProcessPoolExecutor(workers, max_tasks_per_child=RECYCLE) as pool:
+                for _ in pool.map(_render_task, tasks):
+                    done += 1
+                    if progress:
+                        progress(done, len(tasks))
+        else:
+            for task in tasks:
+                _render_task(task)
+                done += 1
+                if progress:
+                    progress(done, len(tasks))
+        return done
+
+    def combined_key(self, jobs: list[Job]) -> str:
+        return hashlib.sha256("|".join(j.key for j in jobs).encode()).hexdigest()[:40]
+
+    def combined(self, jobs: list[Job]) -> Path:
+        return self.cache / f"all-{self.combined_key(jobs)}.pdf"
+
+    def combine(self, groups: list[list[Job]], workers: int = 2) -> int:
+        """One print file per group (a district's posters of one size), cached by its members;
+        returns how many were made. Each is one document rendered from the posters' HTML, so
+        that the district's posters share one embedding of each font (joining the posters'
+        own PDFs kept a font subset per poster: 300 KB each)."""
+        tasks = [
+            (group, str(self.combined(group)), str(self.theme), str(self.cache.parent))
+            for group in groups
+            if not self.combined(group).exists()
+        ]
+        if workers > 1 and len(tasks) > 1:
+            with ProcessPoolExecutor(workers, max_tasks_per_child=1) as pool:
+                list(pool.map(_combine_task, tasks))
+        else:
+            for task in tasks:
+                _combine_task(task)
+        return len(tasks)
+
+    def by_district(self, jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
+        groups: dict[tuple[str, str], list[Job]] = {}
+        for j in jobs:
+            groups.setdefault((j.district, j.size), []).append(j)
+        return groups
+
+    def available(self) -> tuple[dict[tuple[str, str], Job], dict[tuple[str, str], Path]]:
+        """The posters in the cache for the current data (final ones before drafts), and the
+        district print files whose every poster is there."""
+        found: dict[tuple[str, str], Job] = {}
+        combined: dict[tuple[str, str], Path] = {}
+        names = set(os.listdir(self.cache)) if self.cache.is_dir() else set()
+        if not names:  # no posters made yet: skip planning them
+            return found, combined
+        for draft in (False, True):
+            for j in self.jobs(draft=draft):
+                if (j.community_id, j.size) not in found and self.cached(j).name in names:
+                    found[(j.community_id, j.size)] = j
+        for (district, size), group in self.by_district(list(found.values())).items():
+            path = self.combined(group)
+            if path.name in names:
+                combined[(district, size)] = path
+        return found, combined
+
+
+def link(src: Path, dest: Path) -> None:
+    """Put a cached file into the output: a hard link where possible (no copy), else a copy."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        dest.unlink()
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+# ---------------------------------------------------------------------------- rendering
+
+_ENV = {}
+
+
+def _environment(theme: str):
+    if theme not in _ENV:
+        from jinja2 import Environment, FileSystemLoader
+
+        _ENV[theme] = Environment(
+            loader=FileSystemLoader(Path(theme) / "templates"), autoescape=True
+        )
+    return _ENV[theme]
+
+
+def poster_html(job: Job, theme: Path, cache_root: Path, fit: float = 1.0) -> str:
+    qr = QRCache(Path(cache_root) / "qr").svg(job.data["url"])
+    return (
+        _environment(str(theme))
+        .get_template("poster.html")
+        .render(p=job.data, size=job.size, qr=qr, fit=fit)
+    )
+
+
+# Type scales tried in turn until a poster is one page (almost all are at the first).
+FITS = (1.0, 0.9, 0.8, 0.7, 0.6)
+
+
+def one_page(job: Job, theme: str, cache_root: str):
+    """The poster rendered (a WeasyPrint document) at the largest type that fits one page."""
+    from weasyprint import HTML
+
+    for fit in FITS:
+        html = poster_html(job, Path(theme), Path(cache_root), fit)
+        document = HTML(string=html, base_url=theme).render()
+        if len(document.pages) == 1:
+            break
+    return document
+
+
+def _write(document, target: str) -> str:
+    tmp = Path(target).with_suffix(f".{os.getpid()}.tmp")
+    document.write_pdf(tmp)
+    tmp.replace(target)
+    return target
+
+
+def _render_task(task) -> str:
+    job, target, theme, cache_root = task
+    return _write(one_page(job, theme, cache_root), target)
+
+
+def _combine_task(task) -> str:
+    jobs, target, theme, cache_root = task
+    documents = [one_page(job, theme, cache_root) for job in jobs]
+    pages = [page for document in documents for page in document.pages]
+    return _write(documents[0].copy(pages), target)
+
+
+def make_posters(
+    data: Dataset,
+    views,
+    theme: Path,
+    cache: Path,
+    districts=None,
+    sizes=SIZES,
+    draft: bool = False,
+    workers: int = 2,
+    out=print,
+    community_url: str = DEFAULTS["LIANGSHAI_COMMUNITY_URL"],
+) -> dict:
+    """Render what is missing, and the district print files. Returns counts and timings."""
+    posters = Posters(data, views, theme, cache, community_url)
+    jobs = posters.jobs(draft=draft, districts=districts, sizes=sizes)
+    started = time.perf_counter()
+    step = max(1, len(jobs) // 20)
+
+    def progress(done, total):
+        if done == total or done % step == 0:
+            out(f"  公示牌 {done}/{total}")
+
+    rendered = posters.render(jobs, workers=workers, progress=progress)
+    seconds = time.perf_counter() - started
+    posters.combine(list(posters.by_district(jobs).values()), workers=workers)
+    return {
+        "posters": len(jobs),
+        "rendered": rendered,
+        "seconds": seconds,
+        "districts": len({j.district for j in jobs}),
+    }

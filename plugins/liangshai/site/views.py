@@ -1,0 +1,244 @@
+"""View models: what each page shows, assembled from the model, statuses and metrics.
+
+Templates only lay these out; every decision (which quarter is "latest", what an owner is told)
+is made here, where it can be tested without rendering HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from urllib.parse import quote
+
+from ..assess.ledgers import LedgerIndex, LedgerView
+from ..assess.metrics import Metrics
+from ..assess.status import RedFlag, Status, red_flags
+from ..model import Community, Dataset, District, Statement
+from ..problems import Problem
+from ..quarter import Quarter
+
+
+@dataclass
+class QuarterView:
+    quarter: Quarter
+    status: Status
+    statement: Statement | None
+    flags: list[RedFlag] = field(default_factory=list)
+
+    @property
+    def shown(self) -> bool:
+        """Figures are shown only for a valid statement."""
+        return self.statement is not None and self.statement.valid
+
+    @property
+    def errors(self) -> list[Problem]:
+        if self.statement is None:
+            return []
+        return [p for p in self.statement.problems if p.severity == "error"]
+
+
+CHINA = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of a community's Atom feed: a published statement, or a correction of one."""
+
+    title: str
+    quarter: Quarter
+    anchor: str  # with the page's URL, the entry's id: stable, and new when figures change
+    stamp: datetime
+    summary: str
+
+
+@dataclass
+class CommunityView:
+    community: Community
+    district: District
+    quarters: list[QuarterView]  # newest first
+    rectifications: list[dict]
+    inspections: list[dict]
+    complaints: list[dict]
+    hotline: str
+    as_of: object
+
+    @property
+    def latest(self) -> QuarterView | None:
+        """The newest quarter that is due, or that already has a statement."""
+        for qv in self.quarters:
+            if qv.status is not Status.NOT_DUE or qv.statement is not None:
+                return qv
+        return None
+
+    @property
+    def with_figures(self) -> list[QuarterView]:
+        return [qv for qv in self.quarters if qv.shown]
+
+    def digest(self) -> tuple:
+        """Everything the community's files are made from, compactly: a statement counts by
+        its fingerprint (which covers every printed figure and word) and its problems."""
+        quarters = [
+            (
+                qv.quarter,
+                qv.status,
+                qv.flags,
+                (qv.statement.fingerprint, qv.statement.problems, qv.statement.corrections)
+                if qv.statement
+                else None,
+            )
+            for qv in self.quarters
+        ]
+        return (
+            self.community,
+            self.district,
+            quarters,
+            self.rectifications,
+            self.inspections,
+            self.complaints,
+            self.hotline,
+            self.as_of,
+        )
+
+    @property
+    def feed_entries(self) -> list[FeedEntry]:
+        """Oldest first: each shown statement (at 09:00 on the day it was published) and each
+        of its corrections (at 10:00 on the day it was made)."""
+        entries = []
+        for qv in reversed(self.with_figures):
+            s, totals, label = qv.statement, qv.statement.totals, qv.quarter.label
+            entries.append(
+                FeedEntry(
+                    f"{label}公示表（{qv.status.label}）",
+                    qv.quarter,
+                    f"q-{qv.quarter}-{s.fingerprint}",
+                    datetime.combine(s.published_on, time(9), CHINA),
+                    f"收入 {totals['income']:,.2f} 元，经营成本 {totals['cost']:,.2f} 元，"
+                    f"使用分配 {totals['use']:,.2f} 元，本期结余 {s.closing_balance:,.2f} 元。"
+                    f"核验码 {s.verification_code}",
+                )
+            )
+            for fix in s.corrections:
+                changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in fix.changes)
+                entries.append(
+                    FeedEntry(
+                        f"更正：{label}公示表",
+                        qv.quarter,
+                        f"fix-{qv.quarter}-{fix.new_code}",
+                        datetime.combine(fix.corrected_on, time(10), CHINA),
+                        f"{fix.reason}。{changes}。核验码由 {fix.old_code} 改为 {fix.new_code}。",
+                    )
+                )
+        return entries
+
+    @property
+    def report_mailto(self) -> str:
+        """A 报告问题 e-mail to the district bureau, pre-filled with what identifies the page."""
+        c, latest = self.community, self.latest
+        quarter = latest.quarter.label if latest else ""
+        code = latest.statement.verification_code if latest and latest.shown else "无"
+        subject = f"报告问题：{c.name}（{c.id}）{quarter}公共收益公示"
+        body = (
+            f"小区：{c.name}（编号 {c.id}）\n区县：{self.district.full_name} {c.street}\n"
+            f"季度：{quarter}\n核验码：{code}\n\n我发现的问题：\n"
+        )
+        return f"mailto:{self.district.email}?subject={quote(subject)}&body={quote(body)}"
+
+
+def community_view(
+    data: Dataset, metrics: Metrics, community: Community, ledgers: LedgerIndex | None = None
+) -> CommunityView:
+    ledgers = ledgers or LedgerIndex(data)
+    quarters = []
+    for q in reversed(data.quarters):
+        if not community.active_in(q):
+            continue
+        statement = data.statements.get((community.id, q))
+        status = metrics.statuses[(community.id, q)]
+        flags = red_flags(community, statement) if status is not Status.INVALID else []
+        quarters.append(QuarterView(q, status, statement, flags))
+    return CommunityView(
+        community=community,
+        district=data.districts[community.district],
+        quarters=quarters,
+        rectifications=ledgers.of("rectifications", community.id),
+        inspections=ledgers.of("inspections", community.id),
+        complaints=ledgers.of("complaints", community.id),
+        hotline=str(data.settings["hotline"]),
+        as_of=data.as_of,
+    )
+
+
+def all_views(
+    data: Dataset, metrics: Metrics, ledgers: LedgerIndex | None = None
+) -> dict[str, CommunityView]:
+    ledgers = ledgers or LedgerIndex(data)
+    return {
+        cid: community_view(data, metrics, c, ledgers)
+        for cid, c in sorted(data.communities.items())
+    }
+
+
+@dataclass
+class CompanyView:
+    code: str
+    name: str
+    views: list[CommunityView]
+    ledgers: LedgerView
+
+
+def company_views(views: dict[str, CommunityView], ledgers: LedgerIndex) -> dict[str, CompanyView]:
+    """Property companies by unified social credit code, with their communities."""
+    groups: dict[str, list[CommunityView]] = {}
+    for view in views.values():
+        if view.community.company_code:
+            groups.setdefault(view.community.company_code, []).append(view)
+    return {
+        code: CompanyView(
+            code,
+            members[0].community.company or code,
+            members,
+            ledgers.view({v.community.id for v in members}),
+        )
+        for code, members in sorted(groups.items())
+    }
+
+
+def verification_index(data: Dataset) -> dict[str, list]:
+    """Every verification code ever printed, current or corrected: code → [id, quarter, now]."""
+    index: dict[str, list] = {}
+    for (cid, q), s in sorted(data.statements.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        if not s.valid:
+            continue
+        for correction in s.corrections:
+            index.setdefault(correction.old_code, [cid, str(q), False])
+        index[s.verification_code] = [cid, str(q), True]
+    return index
+
+
+@dataclass
+class ListedCommunity:
+    community: Community
+    latest: QuarterView | None
+
+
+def district_list(views: list[CommunityView]) -> list[ListedCommunity]:
+    return [ListedCommunity(v.community, v.latest) for v in views]
+
+
+def search_entries(data: Dataset) -> list[dict]:
+    """The static search index: what a resident might type to find their community."""
+    out = []
+    for c in sorted(data.communities.values(), key=lambda c: c.id):
+        d = data.districts.get(c.district)
+        out.append(
+            {
+                "i": c.id,
+                "n": c.name,
+                "f": " ".join(c.former_names),
+                "o": " ".join(c.former_ids),
+                "s": c.street,
+                "a": c.address,
+                "d": d.full_name if d else "",
+            }
+        )
+    return out

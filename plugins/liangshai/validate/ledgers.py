@@ -1,0 +1,59 @@
+"""The supervision ledgers (rectifications, inspections, complaints, corrections), row by row.
+"""
+
+from __future__ import annotations
+
+from ..load.rows import Record
+from ..model import Dataset
+from ..schema import FORMAT
+from .registry import _dupes
+
+# ----------------------------------------------------------------------------- ledgers
+
+_DATE_ORDER = {  # ledger -> (earlier field, later field) pairs that must not be reversed
+    "rectifications": (("found_on", "deadline"), ("found_on", "closed_on")),
+    "complaints": (("received_on", "deadline"), ("received_on", "closed_on")),
+}
+_CLOSING_MEASURE = {"rectifications": "measure", "complaints": "outcome"}  # 销号 needs these
+
+
+def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record]:
+    table = FORMAT.tables[name]
+    report = data.report
+    keep = list(_dupes(records, "id", report, "duplicate-record")) if "id" in table.key else records
+
+    def problem(r, code, **kw):
+        r.problems.append(report.add(code, file=r.file, row=r.row, **kw))
+
+    for r in keep:
+        cid = r["community_id"]
+        if cid in data.aliases:
+            r.values["community_id"] = cid = data.aliases[cid]
+        if cid is not None and cid not in data.communities:
+            problem(r, "unknown-community", field="community_id", value=cid)
+        if r["status"] == "已销号":
+            if r["closed_on"] is None:
+                problem(r, "closed-without-date", field="closed_on")
+            measure = _CLOSING_MEASURE.get(name)
+            if measure and not r[measure]:
+                problem(
+                    r, "closed-without-measure", field=measure, label=table.field(measure).label
+                )
+        for early, late in _DATE_ORDER.get(name, ()):
+            if r[early] and r[late] and r[late] < r[early]:
+                problem(
+                    r,
+                    "date-order",
+                    field=late,
+                    label=table.field(late).label,
+                    value=str(r[late]),
+                    details={"other_label": table.field(early).label, "other": r[early]},
+                )
+        if (
+            name == "corrections"
+            and cid
+            and r["quarter"]
+            and ((cid, r["quarter"]) not in data.statements)
+        ):
+            problem(r, "unknown-statement", community_id=cid, quarter=str(r["quarter"]))
+    return keep

@@ -1,0 +1,112 @@
+"""The registry: districts and communities, checked and joined.
+"""
+
+from __future__ import annotations
+
+from ..load.rows import Record
+from ..model import Community, District
+from ..problems import Report
+from ..schema import FORMAT
+from .statements import unread
+
+
+def _dupes(records: list[Record], key: str, report: Report, code: str = "duplicate-id"):
+    """Yield each record whose `key` was not seen before; report the ones that repeat."""
+    seen: dict = {}
+    for r in records:
+        value = r[key]
+        if value is None:
+            continue
+        if value in seen:
+            report.add(
+                code,
+                file=r.file,
+                row=r.row,
+                field=key,
+                value=value,
+                details={"other_row": seen[value].row},
+            )
+            continue
+        seen[value] = r
+        yield r
+
+
+def build_districts(records: list[Record], report: Report) -> dict[str, District]:
+    out = {}
+    for r in _dupes(records, "slug", report):
+        if r.problems:
+            continue  # reported already; a district with a bad field is left out of the site
+        out[r["slug"]] = District(**r.values)
+    return out
+
+
+def build_communities(records, districts, report):
+    by_name = {}
+    for d in districts.values():
+        by_name.update({d.slug: d.slug, d.name: d.slug, d.full_name: d.slug})
+    communities: dict[str, Community] = {}
+    for r in _dupes(records, "id", report):
+        values = dict(r.values)
+        district = by_name.get(values["district"]) if values["district"] else None
+        if values["district"] and district is None:
+            choices = "、".join(f"{d.slug}（{d.name}）" for d in districts.values())
+            r.problems.append(
+                report.add(
+                    "unknown-district",
+                    file=r.file,
+                    row=r.row,
+                    field="district",
+                    label=FORMAT.tables["communities"].field("district").label,
+                    value=values["district"],
+                    details={"choices": choices},
+                )
+            )
+        values["district"] = district
+        values["demonstration"] = bool(values["demonstration"])
+        values["former_ids"] = values["former_ids"] or ()
+        values["former_names"] = values.get("former_names") or ()
+        c = Community(**values, problems=list(r.problems), file=r.file, row=r.row)
+        if c.active_from and c.active_to and c.active_to < c.active_from:
+            c.problems.append(
+                report.add(
+                    "invalid-active-range",
+                    file=r.file,
+                    row=r.row,
+                    field="active_to",
+                    value=str(c.active_to),
+                    details={"start": c.active_from},
+                )
+            )
+        if not c.account_type and not unread(r.problems, "account_type"):
+            c.problems.append(
+                report.add(
+                    "no-special-account",
+                    file=r.file,
+                    row=r.row,
+                    field="account_type",
+                    community_id=c.id,
+                )
+            )
+        communities[c.id] = c
+    aliases: dict[str, str] = {}
+    for c in communities.values():
+        for old in c.former_ids:
+            other = (
+                f"小区 {old}"
+                if old in communities
+                else (f"小区 {aliases[old]} 的曾用编号" if old in aliases else None)
+            )
+            if other:
+                c.problems.append(
+                    report.add(
+                        "alias-conflict",
+                        file=c.file,
+                        row=c.row,
+                        field="former_ids",
+                        value=old,
+                        details={"other": other},
+                    )
+                )
+            else:
+                aliases[old] = c.id
+    return communities, aliases
