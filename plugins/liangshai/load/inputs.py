@@ -144,19 +144,26 @@ def batch_drafts(
     return out
 
 
+def _yaml_drafts(source: Source) -> list[Draft]:
+    draft = yaml_statement(source)
+    return [draft] if draft is not None else []
+
+
+# The reader of each kind of statement file the layout finds in a quarter folder (by suffix,
+# or by content for a renamed workbook): one file in, its statements out.
+READERS = {"yaml": _yaml_drafts, "xlsx": read_workbook}
+
+
 def read_statement_folder(folder: Path, root: Path, report: Report) -> list[Draft]:
     """Every statement of a quarter folder (named exactly like 2025Q2: layout.py saw to it)."""
     quarter = Quarter.parse(folder.name)
     tables: dict[str, list[Source]] = {"statements": [], "items": []}
     drafts = []
     for entry in quarter_folder(folder, root, report):
-        if entry.kind in tables:
+        if entry.kind in tables:  # batch tables are read together: items join their headers
             tables[entry.kind].append(entry.source)
-        elif entry.kind == "yaml":
-            draft = yaml_statement(entry.source)
-            drafts += [draft] if draft is not None else []
         else:
-            drafts += read_workbook(entry.source)
+            drafts += READERS[entry.kind](entry.source)
     drafts = batch_drafts(tables["statements"], tables["items"], folder, report) + drafts
     for draft in drafts:
         draft.folder = quarter
