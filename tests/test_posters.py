@@ -140,8 +140,7 @@ def test_unchanged_posters_are_not_rendered_again(folder, tmp_path):
 
 def test_district_print_file_and_site_links(folder, tmp_path):
     _, posters, _ = posters_for(folder, tmp_path)
-    _, combined = posters.available()
-    assert set(combined) == {
+    assert set(posters.posted().districts) == {
         ("gulou", "a4"),
         ("gulou", "a5"),
         ("taijiang", "a4"),

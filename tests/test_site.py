@@ -445,6 +445,7 @@ def test_one_url_builder_no_setting_lies(folder, tmp_path):
 
     from liangshai.assess.metrics import compute
     from liangshai.site.posters import make_posters
+    from liangshai.site.urls import Urls
     from liangshai.site.views import all_views
 
     data = folder.validate()
@@ -456,7 +457,7 @@ def test_one_url_builder_no_setting_lies(folder, tmp_path):
         cache,
         workers=1,
         out=lambda *_: None,
-        community_url=OTHER_URLS["LIANGSHAI_COMMUNITY_URL"],
+        urls=Urls(OTHER_URLS, data.settings["site_url"]),
     )
     out = tmp_path / "site"
     assert build(folder.root, out, cache=cache, **OTHER_URLS) == 0

@@ -181,6 +181,7 @@ def run_posters(
     for the build, so that the build finds the posters made here."""
     from .assess.metrics import compute
     from .site.posters import SIZES, make_posters, site_url_problem
+    from .site.urls import Urls
     from .site.views import all_views
 
     out = out or sys.stdout
@@ -204,7 +205,7 @@ def run_posters(
         views,
         Path(settings["THEME"]),
         setting_path(settings, "LIANGSHAI_CACHE"),
-        community_url=settings["LIANGSHAI_COMMUNITY_URL"],
+        urls=Urls(settings, dataset.settings.get("site_url", "")),
         districts={district} if district else None,
         sizes=(size,) if size else SIZES,
         draft=draft,

@@ -128,7 +128,7 @@ class Statement:
     row: int | None
     problems: list[Problem] = field(default_factory=list)
     errors: int = 0  # how many of the problems are errors (set by the validator)
-    corrections: list = field(default_factory=list)  # seal.Correction, oldest first
+    corrections: list = field(default_factory=list)  # validate.seals.Correction, oldest first
 
     @property
     def valid(self) -> bool:
@@ -184,12 +184,12 @@ class Dataset:
     communities: dict[str, Community]
     statements: dict[tuple[str, Quarter], Statement]  # valid or not, one per key
     rejected: list[Statement]  # statements that belong to no community or clash with another
-    ledgers: dict[str, list]  # ledger name -> its rows (rows.Record), valid or not
+    ledgers: dict[str, list]  # ledger name -> its rows (load.rows.Record), valid or not
     aliases: dict[str, str]  # former id -> current id
     report: Report
     root: Path | None = None
     registry_key: str = ""
-    seal_log: object = None  # seal.SealLog: the seal files as read, published with the site
+    seal_log: object = None  # load.seals.SealLog: the seal files as read, published with the site
 
     @cached_property
     def quarters(self) -> list[Quarter]:
@@ -206,6 +206,21 @@ class Dataset:
 
     def statement(self, community_id: str, quarter: Quarter) -> Statement | None:
         return self.statements.get((community_id, quarter))
+
+    @cached_property
+    def _by_community(self) -> dict[str, list[Statement]]:
+        index: dict[str, list[Statement]] = {}
+        for (cid, _), statement in self.statements.items():
+            index.setdefault(cid, []).append(statement)
+        for statements in index.values():
+            statements.sort(key=lambda s: s.quarter)
+        return index
+
+    def statements_of(self, community_id: str) -> list[Statement]:
+        """Every statement of a community, active quarter or not, oldest first.
+
+        Indexed once: ask only once validation has filled in the statements."""
+        return self._by_community.get(community_id, [])
 
 
 def canonical_json(doc) -> str:

@@ -1,2 +1,1 @@
-"""Assess: Dataset → statuses, red flags, ledger states and every metric, as of a date.
-"""
+"""Assess: Dataset → statuses, red flags, ledger states and every metric, as of a date."""

@@ -1,2 +1,1 @@
-"""Build: the site rendered atomically into a new tree and swapped in; incremental reuse.
-"""
+"""Build: the site rendered atomically into a new tree and swapped in; incremental reuse."""

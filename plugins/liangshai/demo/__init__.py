@@ -1,2 +1,1 @@
-"""Demo: deterministic synthetic data at any scale, and the benchmark that uses it.
-"""
+"""Demo: deterministic synthetic data at any scale, and the benchmark that uses it."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from ..schema import FORMAT
 from ..settings import DEFAULTS
 from .filters import cn_date, money
 from .qr import QRCache
+from .urls import Urls
 from .views import CommunityView
 
 SIZES = ("a4", "a5")
@@ -43,9 +43,9 @@ def site_url_problem(url: str) -> str | None:
     return None
 
 
-def poster_data(view: CommunityView, page: str, draft: bool) -> dict:
-    """`page` is the community page's absolute URL pattern, `{key}` standing for its id."""
-    """Everything printed on a community's poster, as plain JSON-ready data."""
+def poster_data(view: CommunityView, url: str, draft: bool) -> dict:
+    """Everything printed on a community's poster, as plain JSON-ready data; `url` is the
+    community page's absolute address (what the QR code says)."""
     c, d, latest = view.community, view.district, view.latest
     head = FORMAT.tables["statements"]
     p = {
@@ -53,7 +53,7 @@ def poster_data(view: CommunityView, page: str, draft: bool) -> dict:
         "name": c.name,
         "district": d.full_name,
         "street": c.street,
-        "url": page.format(key=c.id),
+        "url": url,
         "bureau": d.bureau,
         "hotline": view.hotline,
         "phone": d.phone,
@@ -118,12 +118,11 @@ class Posters:
         views: dict[str, CommunityView],
         theme: Path,
         cache: Path,
-        community_url: str = DEFAULTS["LIANGSHAI_COMMUNITY_URL"],
+        urls: Urls | None = None,
     ):
         self.data, self.views = data, views
         self.theme, self.cache = Path(theme), Path(cache) / "posters"
-        self.site_url = str(data.settings.get("site_url", "")).rstrip("/")
-        self.page = f"{self.site_url}/{community_url}"  # what the QR code says
+        self.urls = urls or Urls(DEFAULTS, data.settings.get("site_url", ""))
         template = (self.theme / "templates" / "poster.html").read_bytes()
         self.salt = hashlib.sha256(template + version("weasyprint").encode()).hexdigest()
 
@@ -132,7 +131,7 @@ class Posters:
         for cid, view in sorted(self.views.items()):
             if districts and view.community.district not in districts:
                 continue
-            data = poster_data(view, self.page, draft)
+            data = poster_data(view, self.urls.absolute("community", cid), draft)
             blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
             for size in sizes:
                 key = hashlib.sha256(f"{self.salt}|{size}|{blob}".encode()).hexdigest()[:40]
@@ -194,34 +193,44 @@ class Posters:
             groups.setdefault((j.district, j.size), []).append(j)
         return groups
 
-    def available(self) -> tuple[dict[tuple[str, str], Job], dict[tuple[str, str], Path]]:
+    def posted(self) -> Posted:
         """The posters in the cache for the current data (final ones before drafts), and the
         district print files whose every poster is there."""
         found: dict[tuple[str, str], Job] = {}
-        combined: dict[tuple[str, str], Path] = {}
         names = set(os.listdir(self.cache)) if self.cache.is_dir() else set()
         if not names:  # no posters made yet: skip planning them
-            return found, combined
+            return Posted({}, {}, {})
         for draft in (False, True):
             for j in self.jobs(draft=draft):
                 if (j.community_id, j.size) not in found and self.cached(j).name in names:
                     found[(j.community_id, j.size)] = j
+        files, communities, districts = {}, {}, {}
+        for (cid, size), job in found.items():
+            communities[(cid, size)] = url = self.urls.poster(job.district, job.name)
+            files[url] = self.cached(job)
         for (district, size), group in self.by_district(list(found.values())).items():
             path = self.combined(group)
             if path.name in names:
-                combined[(district, size)] = path
-        return found, combined
+                districts[(district, size)] = url = self.urls.district_posters(district, size)
+                files[url] = path
+        return Posted(communities, districts, files)
 
 
-def link(src: Path, dest: Path) -> None:
-    """Put a cached file into the output: a hard link where possible (no copy), else a copy."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.exists():
-        dest.unlink()
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copyfile(src, dest)
+@dataclass(frozen=True)
+class Posted:
+    """The posters made (by `invoke posters`) for the current data, by site-relative URL."""
+
+    communities: dict[tuple[str, str], str]  # (community id, size) -> URL
+    districts: dict[tuple[str, str], str]  # (district slug, size) -> URL of its print file
+    files: dict[str, Path]  # URL -> the cached PDF
+
+    def of(self, community_id: str) -> list[tuple[str, str]]:
+        """(size name, URL) of a community's posters, in size order."""
+        return [
+            (name, url)
+            for size, name in SIZE_NAMES.items()
+            if (url := self.communities.get((community_id, size)))
+        ]
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -293,10 +302,10 @@ def make_posters(
     draft: bool = False,
     workers: int = 2,
     out=print,
-    community_url: str = DEFAULTS["LIANGSHAI_COMMUNITY_URL"],
+    urls: Urls | None = None,
 ) -> dict:
     """Render what is missing, and the district print files. Returns counts and timings."""
-    posters = Posters(data, views, theme, cache, community_url)
+    posters = Posters(data, views, theme, cache, urls)
     jobs = posters.jobs(draft=draft, districts=districts, sizes=sizes)
     started = time.perf_counter()
     step = max(1, len(jobs) // 20)

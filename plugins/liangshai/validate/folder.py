@@ -20,7 +20,8 @@ from ..digest import PACKAGE, tree_digest
 from ..load.inputs import Inputs, load_inputs, read_statement_folder
 from ..model import Dataset, Statement
 from ..parallel import WorkerFailed, in_parallel
-from ..problems import Report
+from ..problems import Problem, Report
+from ..schema import FORMAT
 from .ledgers import check_ledger
 from .registry import build_communities, build_districts
 from .seals import check_seals
@@ -32,13 +33,21 @@ CACHE_VERSION = 2  # bump when cached statements would no longer match what the 
 def validate_folder(
     root: Path | str, strict: bool = False, as_of: date | None = None, cache: Path | None = None
 ) -> Dataset:
-    """Load and validate a data folder. Raises load.CannotRun only when no run is possible.
+    """Load and validate a data folder. Raises CannotRun only when no run is possible.
 
     With a `cache` folder, quarter folders whose inputs did not change are not read again."""
     report = Report(strict=strict)
     with gc_paused():
         inputs = load_inputs(Path(root), report)
         return validate(inputs, report, as_of or inputs.settings["as_of"], cache)
+
+
+def blocking(report: Report) -> list[Problem]:
+    """The errors that refuse a whole build: a check marked `fatal` in format.yaml (a sealed
+    figure changed, the seal log damaged), or any error in the registry (`files.registry`),
+    on which every page depends. Other errors show as 数据有误 on their own pages."""
+    registry = tuple(FORMAT.files["registry"])
+    return [p for p in report.errors if p.check.fatal or (p.file or "").endswith(registry)]
 
 
 @contextmanager

@@ -1,5 +1,4 @@
-"""The supervision ledgers (rectifications, inspections, complaints, corrections), row by row.
-"""
+"""The supervision ledgers (rectifications, inspections, complaints, corrections), row by row."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The registry: districts and communities, checked and joined.
-"""
+"""The registry: districts and communities, checked and joined."""
 
 from __future__ import annotations
 

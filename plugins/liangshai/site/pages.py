@@ -1,0 +1,185 @@
+"""Page contexts: what each template is given, one small dataclass per page kind.
+
+A template sees the fields of its page's context as variables (plus the site-wide ones of
+`Site`), and nothing else: no generator, no data set to reach into. Each is built here from
+the view models, metrics and URLs, so what a page shows can be tested without rendering it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from markupsafe import Markup
+
+from ..assess.ledgers import LedgerView
+from ..assess.metrics import Metrics, Rate
+from ..load.seals import HEADS, PUBLISHED, SealLog
+from ..model import District
+from ..quarter import Quarter
+from . import charts
+from .posters import SIZE_NAMES, Posted
+from .views import CommunityView, CompanyView, ListedCommunity, district_list
+
+
+def variables(context) -> dict:
+    """A context's fields as template variables (not deep-copied, unlike asdict)."""
+    return {f.name: getattr(context, f.name) for f in fields(context)}
+
+
+@dataclass(frozen=True)
+class CommunityPage:
+    """A community: its quarters, the trend chart, ledgers, downloads and posters."""
+
+    view: CommunityView
+    c: object  # the Community, as templates have always called it
+    district: District
+    trend: Markup | None  # the SVG chart, when two or more quarters have figures
+    posters: list[tuple[str, str]]  # (size name, URL)
+
+
+def community_page(view: CommunityView, posted: Posted) -> CommunityPage:
+    shown = view.with_figures
+    rows = [(f"{qv.quarter.year % 100}Q{qv.quarter.q}", qv.statement.totals) for qv in shown]
+    trend = charts.trend_svg(rows[::-1]) if len(shown) > 1 else None
+    return CommunityPage(view, view.community, view.district, trend, posted.of(view.community.id))
+
+
+@dataclass(frozen=True)
+class DistrictRates:
+    district: District
+    communities: int
+    latest: dict[str, Rate]
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """The home page: the city's latest rates, and each district's."""
+
+    quarter: Quarter
+    city: dict[str, Rate]
+    district_rates: list[DistrictRates]
+
+
+def home_page(metrics: Metrics, by_district: dict[str, list], districts: dict) -> HomePage:
+    rows = [
+        DistrictRates(d, len(by_district.get(slug, [])), metrics.latest(slug))
+        for slug, d in districts.items()
+    ]
+    return HomePage(metrics.quarters[-1], metrics.latest(), rows)
+
+
+@dataclass(frozen=True)
+class MethodsPage:
+    """How every figure is defined, with the city's latest as an example."""
+
+    quarter: Quarter
+    city: dict[str, Rate]
+
+
+@dataclass(frozen=True)
+class DistrictPage:
+    """A district: its rates now and by quarter, its communities, its ledgers."""
+
+    district: District
+    listed: list[ListedCommunity]
+    ledgers: LedgerView
+    quarter: Quarter
+    latest: dict[str, Rate]
+    history: list[tuple[Quarter, dict[str, Rate]]]  # newest first
+
+
+def district_page(
+    metrics: Metrics, district: District, views: list, ledgers: LedgerView
+) -> DistrictPage:
+    history = [(q, metrics.get(district.slug, q)) for q in reversed(metrics.quarters)]
+    return DistrictPage(
+        district,
+        district_list(views),
+        ledgers,
+        metrics.quarters[-1],
+        metrics.latest(district.slug),
+        history,
+    )
+
+
+@dataclass(frozen=True)
+class CompanyPage:
+    company: CompanyView
+    listed: list[ListedCommunity]
+
+
+def company_page(company: CompanyView) -> CompanyPage:
+    return CompanyPage(company, district_list(company.views))
+
+
+@dataclass(frozen=True)
+class CompaniesPage:
+    companies: dict[str, CompanyView]
+
+
+@dataclass(frozen=True)
+class LedgersPage:
+    ledgers: LedgerView
+
+
+@dataclass(frozen=True)
+class DistrictPosters:
+    district: District
+    prints: list[tuple[str, str]]  # (size, as A4, and the URL of the district's print file)
+    rows: list[tuple[object, list[str | None]]]  # (community, URL of each size or None)
+
+
+@dataclass(frozen=True)
+class PostersPage:
+    """Every poster made, by district, with each district's print files."""
+
+    sizes: list[str]  # size names, the table's columns
+    groups: list[DistrictPosters]
+
+
+def posters_page(districts: dict, by_district: dict[str, list], posted: Posted) -> PostersPage:
+    groups = []
+    for slug, d in districts.items():
+        prints = [
+            (size.upper(), url)
+            for size in SIZE_NAMES
+            if (url := posted.districts.get((slug, size)))
+        ]
+        rows = [
+            (v.community, [posted.communities.get((v.community.id, s)) for s in SIZE_NAMES])
+            for v in by_district.get(slug, [])
+        ]
+        groups.append(DistrictPosters(d, prints, rows))
+    return PostersPage(list(SIZE_NAMES.values()), groups)
+
+
+@dataclass(frozen=True)
+class SealFile:
+    quarter: str
+    lines: int
+    head: str
+    url: str  # site-relative
+
+
+@dataclass(frozen=True)
+class VerifyPage:
+    """How to check a poster's code, and the published seal log's chain heads."""
+
+    seal_files: list[SealFile]
+    heads_url: str  # the chain heads, for machines
+
+
+def verify_page(log: SealLog) -> VerifyPage:
+    heads = log.heads()["files"]
+    return VerifyPage(
+        [SealFile(q, h["lines"], h["head"], f"{PUBLISHED}/{q}.jsonl") for q, h in heads.items()],
+        HEADS,
+    )
+
+
+@dataclass(frozen=True)
+class DataPage:
+    """The open data: files, the data dictionary (HTML) and the licence."""
+
+    dictionary: Markup
+    licence: str

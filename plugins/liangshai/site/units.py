@@ -1,0 +1,48 @@
+"""Units of an incremental build: a community (its page, downloads, feed, redirects), a
+company, a district. Each has a content key made of everything its files are made from; a
+unit whose key the previous build recorded keeps its files (build/incremental.py's Reuse).
+"""
+
+from __future__ import annotations
+
+from ..assess.metrics import Metrics
+from ..digest import unit_key
+from ..model import Dataset
+from .posters import SIZE_NAMES
+from .urls import Urls
+
+
+class Units:
+    def __init__(self, global_key: str, data: Dataset, metrics: Metrics, urls: Urls, posted, reuse):
+        self.global_key, self.data, self.metrics = global_key, data, metrics
+        self.urls, self.posted, self.reuse = urls, posted, reuse
+        self._communities: dict[str, tuple[str, list[str]]] = {}
+
+    def community(self, view) -> tuple[str, list[str]]:
+        """The key of a community's unit, and its files."""
+        c = view.community
+        if c.id not in self._communities:
+            posters = [self.posted.communities.get((c.id, size)) for size in SIZE_NAMES]
+            statements = [(s.fingerprint, s.problems) for s in self.data.statements_of(c.id)]
+            key = unit_key(self.global_key, view.digest(), statements, posters)
+            self._communities[c.id] = key, self.urls.community_files(c, bool(view.with_figures))
+        return self._communities[c.id]
+
+    def company(self, co) -> tuple[str, list[str]]:
+        members = [self.community(v)[0] for v in co.views]
+        key = unit_key(self.global_key, co.code, co.name, members, co.ledgers)
+        return key, [self.urls.save_as("company", co.code)]
+
+    def district(self, district, views, ledgers) -> tuple[str, list[str]]:
+        members = [self.community(v)[0] for v in views]
+        rates = [self.metrics.get(district.slug, q) for q in self.metrics.quarters]
+        key = unit_key(self.global_key, district, members, rates, ledgers)
+        return key, [self.urls.save_as("district", district.slug)]
+
+    def reused(self, unit: tuple[str, list[str]]) -> bool:
+        """Record the unit for the next build; True if its files are unchanged and kept."""
+        if self.reuse is None:
+            return False
+        key, files = unit
+        self.reuse.record(key, files)
+        return self.reuse.keep(key)

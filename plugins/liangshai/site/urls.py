@@ -1,0 +1,50 @@
+"""The one URL builder: every address of the plugin's pages and files, from the settings.
+
+Templates ask it through `page_url`, the posters' QR codes through `absolute`, search.js and
+/verify/ through the `data-community` pattern a template writes from it, and the generator
+for output paths. Changing LIANGSHAI_COMMUNITY_URL moves every link, file and QR code
+together (printed QR codes keep the address they were printed with: redirect the old ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..model import Community
+from ..settings import DEFAULTS
+
+
+class Urls:
+    def __init__(self, settings: Mapping, site_url: str = ""):
+        self.settings = settings
+        self.site_url = str(site_url).rstrip("/")
+
+    def _setting(self, kind: str, suffix: str) -> str:
+        name = f"LIANGSHAI_{kind.upper()}_{suffix}"
+        return self.settings.get(name, DEFAULTS[name])
+
+    def page(self, kind: str, key: str = "") -> str:
+        """Site-relative address of a page (e.g. 'c/rongyin-huayuan/')."""
+        return self._setting(kind, "URL").format(key=key)
+
+    def save_as(self, kind: str, key: str = "") -> str:
+        """The page's output file, relative to the output folder."""
+        return self._setting(kind, "SAVE_AS").format(key=key)
+
+    def absolute(self, kind: str, key: str = "") -> str:
+        """The page's address with the site's (what feeds, sitemaps and QR codes need)."""
+        return f"{self.site_url}/{self.page(kind, key)}"
+
+    def poster(self, district: str, name: str) -> str:
+        return f"{self.page('posters')}{district}/{name}"
+
+    def district_posters(self, district: str, size: str) -> str:
+        return self.poster(district, f"{district}-all-{size}.pdf")
+
+    def community_files(self, c: Community, feed: bool) -> list[str]:
+        """A community's output files: its page, CSV and JSON downloads, feed (when it has
+        figures to announce) and a redirect page at each former id."""
+        base = self.page("community", c.id)
+        files = [self.save_as("community", c.id), f"{base}{c.id}.csv", f"{base}{c.id}.json"]
+        files += [f"{base}feed.xml"] if feed else []
+        return files + [self.save_as("community", old) for old in c.former_ids]
