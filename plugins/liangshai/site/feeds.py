@@ -45,3 +45,11 @@ def column_feed(env, context: dict, index_url: str, urls: Urls, author: str) -> 
             "author": author,
         }
     )
+
+
+def write_column_feed(out, env, context: dict, site: dict) -> None:
+    """The column's feed, at the column's address + feed.xml."""
+    index = out.urls.column()
+    feed = column_feed(env, context, index, out.urls, site["bureau"])
+    if feed:
+        out.file(f"{index}feed.xml", feed)

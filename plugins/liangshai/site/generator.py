@@ -10,31 +10,21 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from markdown import markdown
-from markupsafe import Markup
 from pelican.generators import Generator
 
 from ..assess.ledgers import LedgerIndex
-from ..assess.metrics import CITY, DEFINITIONS, compute
-from ..assess.status import Status
-from ..digest import code_digest, unit_key
-from ..exports.dictionary import data_dictionary
+from ..assess.metrics import compute
 from ..parallel import WorkerFailed, in_parallel
-from ..problems import CannotRun
-from ..schema import FORMAT
 from ..settings import setting_path
 from ..validate.folder import blocking, gc_paused, validate_folder
-from ..validate.seals import check_witness
+from ..validate.ledgers import check_cases
+from ..validate.seals import check_witness, witness
 from . import feeds, opendata, pages, sitefiles
 from .output import Output
 from .posters import Posters
 from .units import Units
 from .urls import Urls
 from .views import all_views, company_views, search_entries, verification_index
-
-# Settings that shape the pages (paths of inputs and outputs do not).
-KEY_SETTINGS = ("SITENAME", "SITEURL", "RELATIVE_URLS", "THEME_STATIC_DIR", "INDEX_URL")
-URL_SETTINGS = ("_URL", "_SAVE_AS")  # of the plugin's pages: every link depends on them
 
 
 class BuildError(Exception):
@@ -56,21 +46,7 @@ class LiangshaiGenerator(Generator):
         self.urls = Urls(s, data.settings.get("site_url", ""))
         self.posters = Posters(data, self.views, Path(self.theme), self.cache(), self.urls)
         self.posted = self.posters.posted()
-        site = data.settings
-        self.context.update(  # what every template may use; each page adds its own context
-            FORMAT=FORMAT,
-            Status=Status,
-            RATES=DEFINITIONS,
-            CITY=CITY,
-            AS_OF=data.as_of,
-            CITY_NAME=site["city"],
-            BUREAU=site["bureau"],
-            HOTLINE=str(site["hotline"]),
-            CAMPAIGN=site.get("campaign", {}),
-            CANONICAL_SITEURL=self.urls.site_url,
-            districts=data.districts,
-            page_url=self.urls.page,
-        )
+        self.context.update(pages.site_context(data, self.urls))
 
     def validated(self):
         """The data, validated and held against the published seals; BuildError when it
@@ -80,8 +56,8 @@ class LiangshaiGenerator(Generator):
             setting_path(s, "LIANGSHAI_DATA"), s["LIANGSHAI_STRICT"], cache=self.cache()
         )
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
-        check_witness(data, self.seal_witness())
-        self.check_cases(data)
+        check_witness(data, witness(s))
+        check_cases(data, {a.slug for a in self.context.get("articles", [])})
         fatal = blocking(data.report)
         if fatal or (s["LIANGSHAI_STRICT"] and not data.report.ok):
             named = "；".join(p.message for p in fatal[:5])
@@ -94,41 +70,12 @@ class LiangshaiGenerator(Generator):
     def cache(self) -> Path:
         return setting_path(self.settings, "LIANGSHAI_CACHE")
 
-    def seal_witness(self) -> Path | None:
-        """The published site whose seal log the data must still hold: the setting, else the
-        output folder this build replaces."""
-        if self.settings["LIANGSHAI_SEAL_WITNESS"]:
-            witness = setting_path(self.settings, "LIANGSHAI_SEAL_WITNESS")
-            if not witness.is_dir():  # asked for, and gone: checking nothing would lie
-                raise CannotRun(f"找不到封存见证 LIANGSHAI_SEAL_WITNESS：{witness}")
-            return witness
-        reuse = self.settings.get("LIANGSHAI_REUSE")
-        return reuse.previous if reuse is not None else None
-
-    def check_cases(self, data) -> None:
-        """A 典型案例 link must name an article of the column; one that does not is an
-        error, and the link is not made (the rectification itself is still shown)."""
-        slugs = {a.slug for a in self.context.get("articles", [])}
-        for r in data.ledgers.get("rectifications", []):
-            if r["case"] and r["case"] not in slugs:
-                data.report.add(
-                    "unknown-case", file=r.file, row=r.row, field="case", value=r["case"]
-                )
-                r.values["case"] = None
-
     def generate_output(self, writer):
         s = self.settings
         relative = s["RELATIVE_URLS"]
         out = Output(writer, self.output_path, self.get_template, self.context, self.urls, relative)
-        shaping = {
-            k: v
-            for k, v in sorted(s.items())
-            if k in KEY_SETTINGS or (k.startswith("LIANGSHAI_") and k.endswith(URL_SETTINGS))
-        }
-        key = unit_key(code_digest(Path(self.theme)), shaping, self.data.settings, self.data.as_of)
-        units = Units(
-            key, self.data, self.metrics, self.urls, self.posted, s.get("LIANGSHAI_REUSE")
-        )
+        reuse = s.get("LIANGSHAI_REUSE")
+        units = Units.of(s, Path(self.theme), self.data, self.metrics, self.urls, self.posted)
         store = opendata.FragmentStore(self.cache() / "opendata.sqlite")
         try:
             jobs, keys = self.jobs(out, units, store)
@@ -140,7 +87,7 @@ class LiangshaiGenerator(Generator):
                 s["LIANGSHAI_PARALLEL_LEAST"],
             )
             store.keep_only(keys)
-            kept = s["LIANGSHAI_REUSE"].kept if s.get("LIANGSHAI_REUSE") else []
+            kept = reuse.kept if reuse else []
             sitefiles.sitemap(out, kept, self.redirects())  # last: it lists what was written
         except WorkerFailed:
             raise BuildError("生成页面时出错（详见上方日志）") from None
@@ -156,25 +103,18 @@ class LiangshaiGenerator(Generator):
         data, page = self.data, out.page
         jobs = [
             partial(sitefiles.blank_templates, out),
-            partial(
-                page, "home", "", pages.home_page(self.metrics, self.by_district, data.districts)
-            ),
-            partial(
-                page,
-                "methods",
-                "",
-                pages.MethodsPage(self.metrics.quarters[-1], self.metrics.latest()),
-            ),
+            partial(page, "home", "", pages.home_page(self.metrics, self.by_district, data)),
+            partial(page, "methods", "", pages.methods_page(self.metrics)),
             partial(page, "ledgers", "", pages.LedgersPage(self.ledgers.view())),
             partial(page, "companies", "", pages.CompaniesPage(self.companies)),
             partial(page, "verify", "", pages.verify_page(data.seal_log)),
-            partial(self.write_data_page, out),
+            partial(sitefiles.data_page, out, data),
             partial(self.write_posters, out),
             lambda: out.file("verify.json", opendata.to_json(verification_index(data))),
             lambda: out.file("search.json", opendata.to_json(search_entries(data))),
             partial(sitefiles.seal_log, out, data),
-            partial(self.write_column_feed, out),
-            partial(self.write_category_redirects, out),
+            partial(feeds.write_column_feed, out, self.env, self.context, data.settings),
+            partial(out.redirects, self.category_redirects()),
             partial(sitefiles.not_found, out),
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
@@ -214,45 +154,26 @@ class LiangshaiGenerator(Generator):
         feed = feeds.community_feed(self.env, view, self.urls)
         if feed:
             out.file(f"{base}feed.xml", feed)
-        for old in c.former_ids:
-            out.redirect(
-                self.urls.save_as("community", old), self.urls.page("community", c.id), c.name
-            )
+        out.redirects(self.former_ids(c))
         return key, fragment
 
     def write_posters(self, out: Output) -> None:
         """Link the cached posters into the output, and list them for the bureau."""
         for url, path in self.posted.files.items():
             out.link(path, url)
-        out.page(
-            "posters", "", pages.posters_page(self.data.districts, self.by_district, self.posted)
-        )
+        listing = pages.posters_page(self.data.districts, self.by_district, self.posted)
+        out.page("posters", "", listing)
 
-    def write_data_page(self, out: Output) -> None:
-        dictionary = markdown(data_dictionary().split("\n", 2)[2], extensions=["tables"])
-        dictionary = dictionary.replace("<h2", "<h3").replace("</h2>", "</h3>")
-        licence = self.data.settings.get("data_license", "")
-        out.page("data", "", pages.DataPage(Markup(dictionary), licence))
+    def former_ids(self, c) -> list[tuple[str, str, str]]:
+        """(output path, target URL, name) of the redirect page at each former id."""
+        target = self.urls.page("community", c.id)
+        return [(self.urls.save_as("community", old), target, c.name) for old in c.former_ids]
 
-    def write_column_feed(self, out: Output) -> None:
-        index = self.settings["INDEX_URL"]
-        feed = feeds.column_feed(
-            self.env, self.context, index, self.urls, self.data.settings["bureau"]
-        )
-        if feed:
-            out.file(f"{index}feed.xml", feed)
-
-    def old_categories(self):
+    def category_redirects(self) -> list[tuple[str, str, str]]:
         categories = self.context.get("categories", [])
         return sitefiles.old_categories(categories, self.settings["CATEGORY_SAVE_AS"])
 
-    def write_category_redirects(self, out: Output) -> None:
-        for save_as, category in self.old_categories():
-            out.redirect(save_as, category.url, category.name)
-
     def redirects(self) -> set[str]:
-        """The output paths of redirect pages: former ids, and the first release's category
-        addresses."""
-        communities = self.data.communities.values()
-        paths = {self.urls.save_as("community", old) for c in communities for old in c.former_ids}
-        return paths | {old for old, _ in self.old_categories()}
+        """The output paths of every redirect page, which the sitemap leaves out."""
+        pages = [r for c in self.data.communities.values() for r in self.former_ids(c)]
+        return {path for path, _, _ in pages + self.category_redirects()}

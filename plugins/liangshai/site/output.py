@@ -34,16 +34,18 @@ class Output:
             **variables(context),
         )
 
-    def redirect(self, save_as: str, target_url: str, name: str) -> None:
-        self.writer.write_file(
-            save_as,
-            self.get_template("redirect"),
-            self.context,
-            relative_urls=self.relative,
-            target_url=target_url,
-            target_name=name,
-            page_name="redirect",
-        )
+    def redirects(self, pages: list[tuple[str, str, str]]) -> None:
+        """A redirect page at each (output path, target URL, target's name)."""
+        for save_as, target_url, name in pages:
+            self.writer.write_file(
+                save_as,
+                self.get_template("redirect"),
+                self.context,
+                relative_urls=self.relative,
+                target_url=target_url,
+                target_name=name,
+                page_name="redirect",
+            )
 
     def file(self, name: str, text) -> None:
         """Write a data file (UTF-8): text, or an iterable of text pieces (streamed)."""

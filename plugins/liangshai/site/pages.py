@@ -12,12 +12,15 @@ from dataclasses import dataclass, fields
 from markupsafe import Markup
 
 from ..assess.ledgers import LedgerView
-from ..assess.metrics import Metrics, Rate
+from ..assess.metrics import CITY, DEFINITIONS, Metrics, Rate
+from ..assess.status import Status
 from ..load.seals import HEADS, PUBLISHED, SealLog
-from ..model import District
+from ..model import Dataset, District
 from ..quarter import Quarter
+from ..schema import FORMAT
 from . import charts
 from .posters import SIZE_NAMES, Posted
+from .urls import Urls
 from .views import CommunityView, CompanyView, ListedCommunity, district_list
 
 
@@ -60,10 +63,10 @@ class HomePage:
     district_rates: list[DistrictRates]
 
 
-def home_page(metrics: Metrics, by_district: dict[str, list], districts: dict) -> HomePage:
+def home_page(metrics: Metrics, by_district: dict[str, list], data: Dataset) -> HomePage:
     rows = [
         DistrictRates(d, len(by_district.get(slug, [])), metrics.latest(slug))
-        for slug, d in districts.items()
+        for slug, d in data.districts.items()
     ]
     return HomePage(metrics.quarters[-1], metrics.latest(), rows)
 
@@ -74,6 +77,10 @@ class MethodsPage:
 
     quarter: Quarter
     city: dict[str, Rate]
+
+
+def methods_page(metrics: Metrics) -> MethodsPage:
+    return MethodsPage(metrics.quarters[-1], metrics.latest())
 
 
 @dataclass(frozen=True)
@@ -183,3 +190,24 @@ class DataPage:
 
     dictionary: Markup
     licence: str
+
+
+def site_context(data: Dataset, urls: Urls) -> dict:
+    """What every template may use, beside its page's context: the format and its words, the
+    rates' definitions, the city's names and numbers, the districts, and `page_url`, the
+    builder of every link to a page of the plugin's."""
+    site = data.settings
+    return {
+        "FORMAT": FORMAT,
+        "Status": Status,
+        "RATES": DEFINITIONS,
+        "CITY": CITY,
+        "AS_OF": data.as_of,
+        "CITY_NAME": site["city"],
+        "BUREAU": site["bureau"],
+        "HOTLINE": str(site["hotline"]),
+        "CAMPAIGN": site.get("campaign", {}),
+        "CANONICAL_SITEURL": urls.site_url,
+        "districts": data.districts,
+        "page_url": urls.page,
+    }

@@ -1,19 +1,23 @@
 """The site-wide files beside the pages: the published seal log, the blank templates, the
-reference tables of the open data, the sitemap, robots.txt, the 404 page and the icon."""
+open data's reference tables and page, the sitemap, robots.txt, the 404 page and the icon."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from markdown import markdown
+from markupsafe import Markup
 from pelican.utils import slugify
 
 from ..assess.metrics import Metrics
 from ..digest import list_files
+from ..exports.dictionary import data_dictionary
 from ..exports.templates import BLANK
 from ..load.seals import HEADS, PUBLISHED
 from ..model import Dataset
 from . import datapackage, opendata
 from .output import Output
+from .pages import DataPage
 
 
 def seal_log(out: Output, data: Dataset) -> None:
@@ -68,12 +72,21 @@ def icons(out: Output, theme: Path) -> None:
     out.copy(Path(theme) / "static" / "favicon.ico", "favicon.ico")
 
 
-def old_categories(categories, category_save_as: str) -> list[tuple[str, object]]:
-    """(the first release's output path, category) for each category whose slug changed:
-    the first release slugified names without substitutions ("dian xing an li")."""
+def old_categories(categories, category_save_as: str) -> list[tuple[str, str, str]]:
+    """(the first release's output path, the category's URL, its name) for each category
+    whose slug changed: the first release slugified names without substitutions
+    ("dian xing an li")."""
     out = []
     for category, _ in categories:
         old = slugify(category.name, regex_subs=())
         if old != category.slug:
-            out.append((category_save_as.format(slug=old), category))
+            out.append((category_save_as.format(slug=old), category.url, category.name))
     return out
+
+
+def data_page(out: Output, data: Dataset) -> None:
+    """/data/: the files, the data dictionary and the licence."""
+    dictionary = markdown(data_dictionary().split("\n", 2)[2], extensions=["tables"])
+    dictionary = dictionary.replace("<h2", "<h3").replace("</h2>", "</h3>")
+    licence = data.settings.get("data_license", "")
+    out.page("data", "", DataPage(Markup(dictionary), licence))

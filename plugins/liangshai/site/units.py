@@ -5,14 +5,32 @@ unit whose key the previous build recorded keeps its files (build/incremental.py
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..assess.metrics import Metrics
-from ..digest import unit_key
+from ..digest import code_digest, unit_key
 from ..model import Dataset
 from .posters import SIZE_NAMES
 from .urls import Urls
 
+# Settings that shape the pages (paths of inputs and outputs do not).
+KEY_SETTINGS = ("SITENAME", "SITEURL", "RELATIVE_URLS", "THEME_STATIC_DIR", "INDEX_URL")
+URL_SETTINGS = ("_URL", "_SAVE_AS")  # of the plugin's pages: every link depends on them
+
 
 class Units:
+    @classmethod
+    def of(cls, settings: dict, theme: Path, data: Dataset, metrics: Metrics, urls, posted):
+        """The units of this build: every key starts from the code, the theme, the settings
+        that shape pages, and the data's own settings and date."""
+        shaping = {
+            k: v
+            for k, v in sorted(settings.items())
+            if k in KEY_SETTINGS or (k.startswith("LIANGSHAI_") and k.endswith(URL_SETTINGS))
+        }
+        key = unit_key(code_digest(theme), shaping, data.settings, data.as_of)
+        return cls(key, data, metrics, urls, posted, settings.get("LIANGSHAI_REUSE"))
+
     def __init__(self, global_key: str, data: Dataset, metrics: Metrics, urls: Urls, posted, reuse):
         self.global_key, self.data, self.metrics = global_key, data, metrics
         self.urls, self.posted, self.reuse = urls, posted, reuse

@@ -35,6 +35,10 @@ class Urls:
         """The page's address with the site's (what feeds, sitemaps and QR codes need)."""
         return f"{self.site_url}/{self.page(kind, key)}"
 
+    def column(self) -> str:
+        """The 点题整治 column: Pelican's index of articles (INDEX_URL)."""
+        return self.settings["INDEX_URL"]
+
     def poster(self, district: str, name: str) -> str:
         return f"{self.page('posters')}{district}/{name}"
 

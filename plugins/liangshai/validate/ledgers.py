@@ -56,3 +56,12 @@ def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record
         ):
             problem(r, "unknown-statement", community_id=cid, quarter=str(r["quarter"]))
     return keep
+
+
+def check_cases(data: Dataset, articles: set[str]) -> None:
+    """A 典型案例 link must name an article of the column (by slug); one that does not is an
+    error, and the link is not made (the rectification itself is still shown)."""
+    for r in data.ledgers.get("rectifications", []):
+        if r["case"] and r["case"] not in articles:
+            data.report.add("unknown-case", file=r.file, row=r.row, field="case", value=r["case"])
+            r.values["case"] = None

@@ -20,8 +20,10 @@ from pathlib import Path
 from ..load.seals import SEALS_DIR, Seal, chain_head, line_hash, log_lines, published_log
 from ..model import Dataset, canonical_json
 from ..model import fingerprint_of as fingerprint
+from ..problems import CannotRun
 from ..quarter import Quarter
 from ..schema import FORMAT
+from ..settings import setting_path
 
 
 @dataclass(frozen=True)
@@ -289,3 +291,15 @@ def append_seals(root: Path, quarter: Quarter, lines: list[dict]) -> Path:
             f.write(written + "\n")
             prev = line_hash(written)
     return path
+
+
+def witness(settings: dict) -> Path | None:
+    """The published site whose seal log the data must still hold: LIANGSHAI_SEAL_WITNESS,
+    else the output folder this build replaces (None when there is none)."""
+    if settings["LIANGSHAI_SEAL_WITNESS"]:
+        folder = setting_path(settings, "LIANGSHAI_SEAL_WITNESS")
+        if not folder.is_dir():  # asked for, and gone: checking nothing would lie
+            raise CannotRun(f"找不到封存见证 LIANGSHAI_SEAL_WITNESS：{folder}")
+        return folder
+    reuse = settings.get("LIANGSHAI_REUSE")
+    return reuse.previous if reuse is not None else None
