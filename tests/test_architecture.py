@@ -8,13 +8,17 @@ or a stage's direction (a lazy import of a heavy library stays allowed: it impor
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "liangshai"
 
 # In pipeline order: a module may import its own stage and earlier ones only.
 STAGES = [
-    ("vocabulary", ("schema", "quarter", "problems", "model", "settings", "digest", "parallel")),
+    (
+        "vocabulary",
+        ("schema", "quarter", "numbers", "problems", "model", "settings", "digest", "parallel"),
+    ),
     ("load", ("load",)),
     ("validate", ("validate",)),
     ("assess", ("assess",)),
@@ -124,3 +128,65 @@ def test_the_checker_sees_hidden_and_relative_imports(tmp_path):
     )
     known = {"load.files", "site.views", "build.atomic", "load.m"}
     assert imports_of("load.m", source, known) == {"load.files", "site.views", "build.atomic"}
+
+
+# ----------------------------------------------------------------------------- the format, once
+
+
+def format_labels() -> set[str]:
+    """Every label format.yaml defines: fields, tables, sections, categories, statuses,
+    published columns, and the rates of metrics.yaml."""
+    from liangshai.assess.metrics import DEFINITIONS
+    from liangshai.schema import FORMAT
+
+    def leaves(node):
+        return [x for v in node.values() for x in leaves(v)] if isinstance(node, dict) else [node]
+
+    found = set(leaves(FORMAT.labels))
+    found |= {c.label for s in FORMAT.sections for c in s.categories}
+    found |= {c.short for s in FORMAT.sections for c in s.categories}
+    return found | {d.label for d in DEFINITIONS.values()}
+
+
+def _as_label(text: str) -> str:
+    """A piece of text as it would name a label: without the punctuation around it."""
+    return text.strip().strip("：:（）()·,，、 ")
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_MARKUP = re.compile(r"[<>\"'=\x00]")  # text between tags, attributes and Jinja expressions
+
+
+def spelled_labels_in_python() -> list[str]:
+    """String constants of the package (or the text of the HTML in them) that are labels."""
+    labels, out = format_labels(), []
+    for module, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and any(_as_label(t) in labels for t in _MARKUP.split(text)):
+                out.append(f"{module}:{node.lineno}: {text!r}")
+    return out
+
+
+def spelled_labels_in_templates() -> list[str]:
+    """Text of the templates (between tags, Jinja expressions and quotes) that is a label."""
+    labels, out = format_labels(), []
+    for path in sorted((PACKAGE.parents[1] / "theme" / "templates").iterdir()):
+        text = path.read_text(encoding="utf-8")
+        quoted = [m.group(2) for m in re.finditer(r"(['\"])([^'\"\n]*)\1", text)]
+        plain = _MARKUP.split(_JINJA.sub("\x00", text))
+        out += [f"{path.name}: {t!r}" for t in quoted + plain if _as_label(t) in labels]
+    return out
+
+
+def test_no_label_of_the_format_is_spelled_again():
+    """Labels come from format.yaml (LABELS in templates, FORMAT.label() in Python): a
+    label typed again would silently disagree once the format changes."""
+    assert spelled_labels_in_python() == []
+    assert spelled_labels_in_templates() == []
+
+
+def test_the_label_guard_sees_what_it_should():
+    labels = format_labels()
+    assert {"本期结余", "收入", "按时公示", "整改台账", "广告费", "季度公示率"} <= labels
+    assert _as_label(" 本期结余：") == "本期结余" and _as_label("本期结余合计") != "本期结余"

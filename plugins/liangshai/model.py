@@ -216,6 +216,10 @@ class Dataset:
             statements.sort(key=lambda s: s.quarter)
         return index
 
+    def valid_rows(self, ledger: str) -> list:
+        """The rows of a ledger that have no errors."""
+        return [r for r in self.ledgers.get(ledger, []) if r.valid]
+
     def statements_of(self, community_id: str) -> list[Statement]:
         """Every statement of a community, active quarter or not, oldest first.
 

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .numbers import money
 from .schema import FORMAT, Check
 
 EXIT_OK, EXIT_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2  # done; the data has errors; cannot run
@@ -80,7 +81,7 @@ class Problem:
 
 def _text(value) -> str:
     """Details as they read in a message: amounts with thousands separators."""
-    return f"{value:,.2f}" if isinstance(value, Decimal) else str(value)
+    return money(value) if isinstance(value, Decimal) else str(value)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+LABEL = "{}年第{}季度"  # how a quarter reads on pages: 2024年第一季度
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
 _PATTERNS = (
     re.compile(r"^(\d{4})\s*[-_/ ]?\s*[qQ]([1-4])$"),  # 2024Q1, 2024-Q1, 2024 q1
@@ -40,7 +41,7 @@ class Quarter:
 
     @property
     def label(self) -> str:
-        return f"{self.year}年第{'一二三四'[self.q - 1]}季度"
+        return LABEL.format(self.year, "一二三四"[self.q - 1])
 
     @property
     def start(self) -> date:

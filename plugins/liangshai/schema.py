@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -63,6 +63,16 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Ledger:
+    """What a ledger's rows mean (format.yaml, a ledger table's `ledger`)."""
+
+    date: str  # the field of the day an item arose
+    closed: str | None = None  # the status value that closes an item (销号)
+    closing_needs: tuple[str, ...] = ()  # fields a closed item must have
+    date_order: tuple[tuple[str, str], ...] = ()  # (earlier, later) dates never reversed
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     label: str
@@ -70,6 +80,7 @@ class Table:
     description: str
     fields: tuple[Field, ...]
     key: tuple[str, ...] = ()
+    ledger: Ledger | None = None
     _by_header: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -124,6 +135,7 @@ class Format:
     statuses: dict[str, dict[str, str]]
     files: dict  # the data folder's rules: ignored names, notes, unsupported formats
     limits: Limits
+    published: dict[str, tuple[Field, ...]]  # columns the open data adds, by table
     _sections: dict[str, Section] = field(default_factory=dict, compare=False, repr=False)
     _categories: dict[tuple[str, str], Category] = field(
         default_factory=dict, compare=False, repr=False
@@ -150,6 +162,28 @@ class Format:
 
     def section_by_code(self, code: str) -> Section:
         return self._sections[code]
+
+    @cached_property
+    def labels(self) -> dict:
+        """Every label of the format by where it is defined: `statements.closing_balance`
+        (a field), `tables.items`, `sections.income`, `statuses.on_time`,
+        `published.statements.status`. Templates get it as LABELS; nothing spells a label
+        again (a test holds that)."""
+        out: dict = {name: {f.name: f.label for f in t.fields} for name, t in self.tables.items()}
+        out["tables"] = {name: t.label for name, t in self.tables.items()}
+        out["sections"] = {s.code: s.label for s in self.sections}
+        out["statuses"] = {code: s["label"] for code, s in self.statuses.items()}
+        out["published"] = {
+            name: {f.name: f.label for f in fields} for name, fields in self.published.items()
+        }
+        return out
+
+    def label(self, path: str) -> str:
+        """The label at a dotted path of `labels`, e.g. label("statements.quarter")."""
+        node = self.labels
+        for part in path.split("."):
+            node = node[part]
+        return node
 
     @property
     def flag_checks(self) -> list[Check]:
@@ -184,18 +218,8 @@ def load_format(path: Path = FORMAT_FILE) -> Format:
             file=t["file"],
             description=t.get("description", ""),
             key=tuple(t.get("key", ())),
-            fields=tuple(
-                Field(
-                    name=f["name"],
-                    label=f["label"],
-                    type=f["type"],
-                    required=bool(f["required"]),
-                    aliases=tuple(f.get("aliases", ())),
-                    description=f.get("description", ""),
-                    values=tuple(str(v) for v in f.get("values", ())),
-                )
-                for f in t["fields"]
-            ),
+            fields=tuple(_field(f) for f in t["fields"]),
+            ledger=_ledger(t.get("ledger")),
         )
         for name, t in raw["tables"].items()
     }
@@ -212,6 +236,33 @@ def load_format(path: Path = FORMAT_FILE) -> Format:
         statuses=raw["statuses"],
         files=raw["files"],
         limits=Limits(**raw["files"]["limits"]),
+        published={
+            name: tuple(_field({"type": "text", "required": False, **f}) for f in fields)
+            for name, fields in raw["published"].items()
+        },
+    )
+
+
+def _field(f: dict) -> Field:
+    return Field(
+        name=f["name"],
+        label=f["label"],
+        type=f["type"],
+        required=bool(f["required"]),
+        aliases=tuple(f.get("aliases", ())),
+        description=f.get("description", ""),
+        values=tuple(str(v) for v in f.get("values", ())),
+    )
+
+
+def _ledger(raw: dict | None) -> Ledger | None:
+    if raw is None:
+        return None
+    return Ledger(
+        date=raw["date"],
+        closed=raw.get("closed"),
+        closing_needs=tuple(raw.get("closing_needs", ())),
+        date_order=tuple(tuple(pair) for pair in raw.get("date_order", ())),
     )
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Dataset
+from ..schema import FORMAT
 
 LEDGERS = ("rectifications", "inspections", "complaints")
-_NEWEST = {"rectifications": "found_on", "complaints": "received_on", "inspections": "date"}
 
 
 def _order(name: str, rows: list[dict]) -> list[dict]:
     """Open items first, overdue before the rest; then newest first."""
-    rows.sort(key=lambda r: r[_NEWEST[name]] or "", reverse=True)
+    arose = FORMAT.tables[name].ledger.date
+    rows.sort(key=lambda r: r[arose] or "", reverse=True)
     rows.sort(key=lambda r: (r.get("closed", True), not r.get("overdue")))
     return rows
 
@@ -22,13 +23,12 @@ def _order(name: str, rows: list[dict]) -> list[dict]:
 def ledger_rows(data: Dataset, name: str) -> list[dict]:
     """Valid rows of a ledger, with `closed`, `overdue` and the community's name, in order."""
     rows = []
-    for r in data.ledgers.get(name, []):
-        if any(p.severity == "error" for p in r.problems):
-            continue
+    closed = FORMAT.tables[name].ledger.closed
+    for r in data.valid_rows(name):
         row = dict(r.values)
         c = data.communities.get(r["community_id"])
         row["community_name"] = c.name if c else r["community_id"]
-        row["closed"] = row.get("status") == "已销号"
+        row["closed"] = closed is not None and row.get("status") == closed
         deadline = row.get("deadline")
         row["overdue"] = not row["closed"] and deadline is not None and deadline < data.as_of
         rows.append(row)

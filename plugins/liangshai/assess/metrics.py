@@ -95,7 +95,7 @@ def compute(data: Dataset, as_of: date | None = None) -> Metrics:
     ledger_district = {cid: c.district for cid, c in data.communities.items()}
     ledgers = {}  # (ledger, district or CITY) -> its valid rows
     for name in ("rectifications", "inspections", "complaints"):
-        rows = _valid_rows(data.ledgers.get(name, []))
+        rows = data.valid_rows(name)
         ledgers[(name, CITY)] = rows
         for slug in data.districts:
             ledgers[(name, slug)] = []
@@ -108,10 +108,6 @@ def compute(data: Dataset, as_of: date | None = None) -> Metrics:
         for key, members in groups.items():
             table[(key, q)] = _rates(data, q, period_end, as_of, key, members, statuses, ledgers)
     return Metrics(quarters, table, statuses)
-
-
-def _valid_rows(rows):
-    return [r for r in rows if not any(p.severity == "error" for p in r.problems)]
 
 
 def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):

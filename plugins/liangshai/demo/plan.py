@@ -49,8 +49,8 @@ SCENARIO_TEXT = {  # for data/README.md
         "a sealed figure corrected, with a correction record",
         "更正说明 with old and new figures; a new verification code",
     ),
-    "late": ("published after the deadline", "逾期公示"),
-    "missing": ("no statement", "未公示"),
+    "late": ("published after the deadline", FORMAT.label("statuses.late")),
+    "missing": ("no statement", FORMAT.label("statuses.missing")),
     "over_cap": ("costs over 30 % of income", "warning `cost-over-cap`, red flag"),
     "no_approval": (
         "a use without an owners' approval reference",
@@ -212,7 +212,7 @@ def _costs(rng, income, share):
         ("labor", "停车管理员工资分摊", 0.45),
         ("utilities", "广告灯箱及道闸电费", 0.1),
         ("tax", "增值税及附加", 0.2),
-        ("management_fee", "物业企业经营管理费", 0.25),
+        ("management_fee", FORMAT.category("cost", "management_fee").label, 0.25),
     ]
     total = float(income) * share
     return [(c, d, money(total * w * rng.uniform(0.85, 1.0))) for c, d, w in parts]
@@ -224,7 +224,7 @@ _USES = [
     ("offset_fees", "抵扣公共区域水电公摊"),
     ("committee_funds", "业委会工作经费"),
     ("audit", "年度公共收益审计费"),
-    ("maintenance_fund", "补充专项维修资金"),
+    ("maintenance_fund", FORMAT.category("use", "maintenance_fund").label),
 ]
 
 

@@ -21,15 +21,31 @@ from ..schema import FORMAT
 from .safe import append_row, neutral
 from .xlsx import fit_to_page_width, save_workbook
 
-LEDGER_DATE = {"rectifications": "found_on", "inspections": "date", "complaints": "received_on"}
+LEDGERS = ("rectifications", "inspections", "complaints")
 SHEETS = {
-    "rectifications": "整改台账",
-    "inspections": "抽查核实",
-    "complaints": "投诉线索",
+    **{name: FORMAT.label(f"tables.{name}") for name in LEDGERS},
     "metrics": "区县指标",
     "left_out": "未列入",
 }
-LEFT_OUT_COLUMNS = ["台账", "文件", "行", "编号", "小区编号", "未列入的原因"]
+DISTRICT, NAME = FORMAT.label("communities.district"), FORMAT.label("communities.name")
+LEFT_OUT_COLUMNS = [
+    "台账",
+    "文件",
+    "行",
+    "编号",
+    FORMAT.label("statements.community_id"),
+    "未列入的原因",
+]
+METRIC_COLUMNS = [
+    DISTRICT,
+    FORMAT.label("statements.quarter"),
+    "指标",
+    "分子",
+    "分母",
+    "比率",
+    "目标",
+    "统计截至",
+]
 
 
 def month_end(month: str) -> date:
@@ -43,33 +59,35 @@ def ledger_frame(data: Dataset, name: str, end: date) -> pd.DataFrame:
     table = FORMAT.tables[name]
     rows = []
     for r in ledger_rows(data, name):
-        if r[LEDGER_DATE[name]] > end:
+        if r[table.ledger.date] > end:
             continue
         c = data.communities.get(r["community_id"])
         row = {f.label: r.get(f.name) for f in table.fields}
-        row["小区名称"] = r["community_name"]
-        row["区县"] = data.districts[c.district].full_name if c else ""
+        row[NAME] = r["community_name"]
+        row[DISTRICT] = data.districts[c.district].full_name if c else ""
         if "status" in r:  # the state on the month's last day, not today's
             closed = r.get("closed_on") is not None and r["closed_on"] <= end
             status = table.field("status")
-            row[status.label] = status.values[-1] if closed else status.values[0]
+            still_open = next(v for v in status.values if v != table.ledger.closed)
+            row[status.label] = table.ledger.closed if closed else still_open
             row[table.field("closed_on").label] = r["closed_on"] if closed else None
             deadline = r.get("deadline")
             row["逾期"] = "是" if not closed and deadline and deadline < end else "否"
         rows.append(row)
-    columns = ["区县", "小区名称", *(f.label for f in table.fields)]
+    columns = [DISTRICT, NAME, *(f.label for f in table.fields)]
     if "status" in table.columns:
         columns.append("逾期")
     frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values(["区县", columns[3]], kind="stable").reset_index(drop=True)
+    return frame.sort_values([DISTRICT, columns[3]], kind="stable").reset_index(drop=True)
 
 
 def left_out_frame(data: Dataset, end: date) -> pd.DataFrame:
     """Every ledger row the export does not list, and why: it has errors, or it was
     recorded after the month's end. Nothing is left out silently."""
     rows = []
-    for name, field in LEDGER_DATE.items():
+    for name in LEDGERS:
         table = FORMAT.tables[name]
+        field = table.ledger.date
         for r in data.ledgers.get(name, []):
             errors = [p.message for p in r.problems if p.severity == "error"]
             if errors:
@@ -98,20 +116,18 @@ def metrics_frame(data: Dataset, end: date) -> pd.DataFrame:
         for key, name in names.items():
             for rate in metrics.get(key, q).values():
                 rows.append(
-                    {
-                        "区县": name,
-                        "季度": str(q),
-                        "指标": rate.definition.label,
-                        "分子": rate.numerator,
-                        "分母": rate.denominator,
-                        "比率": rate.percent,
-                        "目标": f"{rate.definition.target:.0%}",
-                        "统计截至": rate.as_of.isoformat(),
-                    }
+                    (
+                        name,
+                        str(q),
+                        rate.definition.label,
+                        rate.numerator,
+                        rate.denominator,
+                        rate.percent,
+                        f"{rate.definition.target:.0%}",
+                        rate.as_of.isoformat(),
+                    )
                 )
-    return pd.DataFrame(
-        rows, columns=["区县", "季度", "指标", "分子", "分母", "比率", "目标", "统计截至"]
-    )
+    return pd.DataFrame(rows, columns=METRIC_COLUMNS)
 
 
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
@@ -155,7 +171,7 @@ def write_report(data: Dataset, month: str, out: Path) -> tuple[list[Path], list
     from openpyxl.styles import Font
 
     end = month_end(month)
-    frames = {name: ledger_frame(data, name, end) for name in LEDGER_DATE}
+    frames = {name: ledger_frame(data, name, end) for name in LEDGERS}
     frames["metrics"] = metrics_frame(data, end)
     frames["left_out"] = left_out_frame(data, end)
     out = Path(out)

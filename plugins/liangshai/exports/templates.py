@@ -125,7 +125,14 @@ def _write_guide(ws):
     ws.append([f"{FORMAT.title}（{FORMAT.subtitle}）填表说明"])
     ws["A1"].font = Font(size=14, bold=True)
     ws.append([])
-    ws.append(["类别", "科目（下拉选择）", "完整名称", "说明"])
+    ws.append(
+        [
+            FORMAT.label("items.section"),
+            f"{FORMAT.label('items.category')}（下拉选择）",
+            "完整名称",
+            "说明",
+        ]
+    )
     for s in FORMAT.sections:
         for c in s.categories:
             ws.append([s.label, c.short, c.label, s.description])

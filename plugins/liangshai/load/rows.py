@@ -27,6 +27,11 @@ class Record:
     def __getitem__(self, name):
         return self.values.get(name)
 
+    @property
+    def valid(self) -> bool:
+        """No error was met reading or checking this row (warnings leave it valid)."""
+        return not any(p.severity == "error" for p in self.problems)
+
 
 @dataclass
 class Draft:

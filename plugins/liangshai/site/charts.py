@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-SERIES = (
-    ("income", "收入", "#2b6cb0"),
-    ("cost", "经营成本", "#c05621"),
-    ("use", "使用分配", "#2f855a"),
-)
+from ..numbers import money
+from ..schema import FORMAT
+
+COLOURS = {"income": "#2b6cb0", "cost": "#c05621", "use": "#2f855a"}  # the sections drawn
+SERIES = tuple((s.code, s.label, COLOURS[s.code]) for s in FORMAT.sections if s.code in COLOURS)
 # Drawn 340 units wide with 19-unit type, so that on the smallest phone (320 px, 288 px of
 # chart) the labels are still 16 px; at most 5 quarter labels, so that they never touch.
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 340, 240, 66, 56, 12
@@ -28,7 +28,8 @@ def trend_svg(rows: list[tuple[str, dict[str, Decimal]]]) -> Markup:
     parts = [
         f'<svg class="trend" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg">',
-        '<title id="trend-title">各季度收入、经营成本与使用分配（元）</title>',
+        f'<title id="trend-title">各季度{"、".join(n for _, n, _ in SERIES[:-1])}'
+        f"与{SERIES[-1][1]}（元）</title>",
     ]
     for frac in (0, 0.5, 1):
         y = TOP + plot_h * (1 - frac)
@@ -49,7 +50,7 @@ def trend_svg(rows: list[tuple[str, dict[str, Decimal]]]) -> Markup:
             parts.append(
                 f'<rect x="{x0 + j * bar:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar - 2:.1f}" '
                 f'height="{h:.1f}" fill="{colour}"><title>{escape(label)} {name} '
-                f"{value:,.2f} 元</title></rect>"
+                f"{money(value)} 元</title></rect>"
             )
         if (len(rows) - 1 - i) % step == 0:  # the newest quarter always has its label
             parts.append(

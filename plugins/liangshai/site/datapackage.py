@@ -19,11 +19,16 @@ from ..assess.metrics import Metrics
 from ..exports.safe import neutral
 from ..model import Dataset
 from ..schema import FORMAT, Field
-from .opendata import ITEM_EXTRA, STATEMENT_EXTRA, to_json
+from .opendata import to_json
 
 LEDGERS = ("rectifications", "inspections", "complaints", "corrections")
 WITHHELD = {"communities": ("account_no",)}  # never published whole
-STATUS_COLUMNS = ("community_id", "quarter", "status", "status_label", "due", "published_on")
+STATUS_COLUMNS = (
+    "community_id",
+    "quarter",
+    *(f.name for f in FORMAT.published["statuses"]),
+    "published_on",
+)
 _PATTERNS = {
     "id": r"^[a-z0-9][a-z0-9-]{2,40}$",
     "slug": r"^[a-z][a-z0-9-]{1,30}$",
@@ -61,6 +66,17 @@ def _string(name: str, title: str, **extra) -> dict:
     return {"name": name, "title": title, "type": "string", **extra}
 
 
+def _published(table: str, enums: dict) -> list[dict]:
+    """The columns the open data adds to a table (format.yaml, `published`)."""
+    out = []
+    for f in FORMAT.published[table]:
+        schema = _field_schema(f, required=False)
+        if (table, f.name) in enums:
+            schema["constraints"] = {"enum": enums[(table, f.name)]}
+        out.append(schema)
+    return out
+
+
 def _table_fields(table: str, required: bool) -> list[dict]:
     return [
         _field_schema(f, required and f.required)
@@ -76,18 +92,13 @@ def _foreign_key(table: str = "communities", fields=("community_id",), ref=("id"
 
 def resources() -> list[dict]:
     """The package's resources, in the order /data/ lists them."""
-    statuses = list(FORMAT.statuses)
-    extra_statement = {
-        "community_name": _string("community_name", "小区名称"),
-        "district": _string("district", "区县代码"),
-        "status": _string(
-            "status", "状态", constraints={"enum": [v["label"] for v in FORMAT.statuses.values()]}
-        ),
-        "verification_code": _string("verification_code", "核验码"),
-        "fingerprint": _string("fingerprint", "指纹（SHA-256）"),
-    }
-    assert list(extra_statement) == STATEMENT_EXTRA and ITEM_EXTRA == ["category_label"]
     key = ["community_id", "quarter"]
+    status_labels = [v["label"] for v in FORMAT.statuses.values()]
+    enums = {
+        ("statements", "status"): status_labels,
+        ("statuses", "status"): list(FORMAT.statuses),
+        ("statuses", "status_label"): status_labels,
+    }
     out = [
         {
             "name": "statements",
@@ -96,7 +107,7 @@ def resources() -> list[dict]:
             "schema": {
                 "fields": [
                     *_table_fields("statements", required=False),
-                    *extra_statement.values(),
+                    *_published("statements", enums),
                 ],
                 "primaryKey": key,
                 "foreignKeys": [_foreign_key()],
@@ -107,10 +118,7 @@ def resources() -> list[dict]:
             "path": "items.csv",
             "title": "收支明细（只含有效公示表）",
             "schema": {
-                "fields": [
-                    *_table_fields("items", required=False),
-                    _string("category_label", "科目名称"),
-                ],
+                "fields": [*_table_fields("items", required=False), *_published("items", enums)],
                 "foreignKeys": [
                     {"fields": key, "reference": {"resource": "statements", "fields": key}}
                 ],
@@ -124,10 +132,8 @@ def resources() -> list[dict]:
                 "fields": [
                     _field_schema(FORMAT.tables["statements"].field("community_id"), True),
                     _field_schema(FORMAT.tables["statements"].field("quarter"), True),
-                    _string("status", "状态代码", constraints={"enum": statuses}),
-                    _string("status_label", "状态"),
-                    {"name": "due", "title": "公示截止日", "type": "date"},
-                    {"name": "published_on", "title": "公示日期", "type": "date"},
+                    *_published("statuses", enums),
+                    _field_schema(FORMAT.tables["statements"].field("published_on"), False),
                 ],
                 "primaryKey": key,
                 "foreignKeys": [_foreign_key()],
@@ -146,7 +152,7 @@ def resources() -> list[dict]:
         {
             "name": "districts",
             "path": "districts.csv",
-            "title": "区县",
+            "title": FORMAT.label("tables.districts"),
             "schema": {"fields": _table_fields("districts", required=True), "primaryKey": ["slug"]},
         },
     ]
@@ -222,8 +228,7 @@ def tables(data: Dataset, metrics: Metrics) -> dict[str, str]:
 
 
 def _valid(data: Dataset, name: str) -> list[dict]:
-    rows = data.ledgers.get(name, [])
-    return [r.values for r in rows if not any(p.severity == "error" for p in r.problems)]
+    return [r.values for r in data.valid_rows(name)]
 
 
 def status_rows(data: Dataset, metrics: Metrics) -> list[dict]:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from functools import cache
 
 from markupsafe import Markup
 
-
-def money(value: Decimal | None) -> str:
-    """12345.6 → '12,345.60'; None → '—'."""
-    return "—" if value is None else f"{value:,.2f}"
+from ..numbers import money
 
 
 def cn_date(value: date | None) -> str:

@@ -21,8 +21,9 @@ from ..exports.safe import neutral
 from ..model import Community, Dataset, Statement, canonical_json
 from ..schema import FORMAT
 
-STATEMENT_EXTRA = ["community_name", "district", "status", "verification_code", "fingerprint"]
-ITEM_EXTRA = ["category_label"]
+# The columns the open data adds to the format's (format.yaml, `published`).
+STATEMENT_EXTRA = [f.name for f in FORMAT.published["statements"]]
+ITEM_EXTRA = [f.name for f in FORMAT.published["items"]]
 
 
 def statement_columns() -> list[str]:

@@ -21,7 +21,7 @@ from ..schema import FORMAT
 from . import charts
 from .posters import SIZE_NAMES, Posted
 from .urls import Urls
-from .views import CommunityView, CompanyView, ListedCommunity, district_list
+from .views import SUMMED, CommunityView, CompanyView, ListedCommunity, district_list
 
 
 def variables(context) -> dict:
@@ -193,9 +193,10 @@ class DataPage:
 
 
 def site_context(data: Dataset, urls: Urls) -> dict:
-    """What every template may use, beside its page's context: the format and its words, the
-    rates' definitions, the city's names and numbers, the districts, and `page_url`, the
-    builder of every link to a page of the plugin's."""
+    """What every template may use, beside its page's context: the format and its labels
+    (LABELS; SUMMED, the sections a statement's sums are shown for), the rates' definitions,
+    the city's names and numbers, the districts, and `page_url`, the builder of every link
+    to a page of the plugin's."""
     site = data.settings
     return {
         "FORMAT": FORMAT,
@@ -210,4 +211,6 @@ def site_context(data: Dataset, urls: Urls) -> dict:
         "CANONICAL_SITEURL": urls.site_url,
         "districts": data.districts,
         "page_url": urls.page,
+        "LABELS": FORMAT.labels,
+        "SUMMED": SUMMED,
     }

@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 
 from ..assess.status import Status
 from ..model import Dataset
+from ..numbers import money
 from ..schema import FORMAT
 from ..settings import DEFAULTS
-from .filters import cn_date, money
+from .filters import cn_date
 from .qr import QRCache
 from .urls import Urls
 from .views import CommunityView
@@ -124,7 +125,8 @@ class Posters:
         self.theme, self.cache = Path(theme), Path(cache) / "posters"
         self.urls = urls or Urls(DEFAULTS, data.settings.get("site_url", ""))
         template = (self.theme / "templates" / "poster.html").read_bytes()
-        self.salt = hashlib.sha256(template + version("weasyprint").encode()).hexdigest()
+        words = json.dumps(FORMAT.labels, ensure_ascii=False, sort_keys=True).encode()
+        self.salt = hashlib.sha256(template + words + version("weasyprint").encode()).hexdigest()
 
     def jobs(self, draft: bool = False, districts=None, sizes=SIZES) -> list[Job]:
         out = []
@@ -242,9 +244,10 @@ def _environment(theme: str):
     if theme not in _ENV:
         from jinja2 import Environment, FileSystemLoader
 
-        _ENV[theme] = Environment(
+        _ENV[theme] = env = Environment(
             loader=FileSystemLoader(Path(theme) / "templates"), autoescape=True
         )
+        env.globals["LABELS"] = FORMAT.labels
     return _ENV[theme]
 
 

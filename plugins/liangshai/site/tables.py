@@ -18,6 +18,8 @@ from .filters import cn_date, money
 
 _HEAD = FORMAT.tables["statements"]
 _LABEL = {name: escape(_HEAD.field(name).label) for name in _HEAD.columns}
+_ITEM = {name: escape(FORMAT.label(f"items.{name}")) for name in ("category", "description")}
+_CODE = escape(FORMAT.label("published.statements.verification_code"))
 _SECTION = {s.code: escape(s.label) for s in FORMAT.sections}
 
 
@@ -40,7 +42,8 @@ def unified_table(qv) -> Markup:
     out = [
         '<table class="unified">\n'
         f"  <caption>{escape(qv.quarter.label)}公共收益公示表（单位：元）</caption>\n"
-        '  <thead><tr><th scope="col">科目</th><th scope="col">明细</th>'
+        f'  <thead><tr><th scope="col">{_ITEM["category"]}</th>'
+        f'<th scope="col">{_ITEM["description"]}</th>'
         '<th scope="col" class="num">金额</th></tr></thead>\n'
     ]
     by_section: dict[str, list] = {sec.code: [] for sec in FORMAT.sections}
@@ -77,15 +80,15 @@ def unified_table(qv) -> Markup:
         f'    <tr><th scope="row" colspan="2">{_LABEL["opening_balance"]}</th>'
         f'<td class="num">{money(s.opening_balance)}</td></tr>\n'
         f'    <tr><th scope="row" colspan="2">{_LABEL["closing_balance"]}<br>'
-        "<small>上期结余 + 收入 − 经营成本 − 使用分配</small></th>"
+        f"<small>{escape(_HEAD.field('closing_balance').description)}</small></th>"
         f'<td class="num">{money(s.closing_balance)}</td></tr>\n'
         f'    <tr><th scope="row" colspan="2">{_LABEL["account_balance"]}</th>'
         f'<td class="num">{money(s.account_balance)}</td></tr>\n'
         "  </tbody>\n</table>\n"
-        f'<p class="meta">公示日期 {cn_date(s.published_on)}'
-        f" · 编制单位 {escape(s.prepared_by or '')}"
-        f' · 核验码 <code class="vcode">{s.verification_code}</code>'
-        + (f" · 备注：{escape(s.note)}" if s.note else "")
+        f'<p class="meta">{_LABEL["published_on"]} {cn_date(s.published_on)}'
+        f" · {_LABEL['prepared_by']} {escape(s.prepared_by or '')}"
+        f' · {_CODE} <code class="vcode">{s.verification_code}</code>'
+        + (f" · {_LABEL['note']}：{escape(s.note)}" if s.note else "")
         + "</p>"
     )
     return Markup("".join(out))

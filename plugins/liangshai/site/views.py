@@ -14,8 +14,10 @@ from ..assess.ledgers import LedgerIndex, LedgerView
 from ..assess.metrics import Metrics
 from ..assess.status import RedFlag, Status, red_flags
 from ..model import Community, Dataset, District, Statement
+from ..numbers import money
 from ..problems import Problem
 from ..quarter import Quarter
+from ..schema import FORMAT
 
 
 @dataclass
@@ -49,6 +51,18 @@ class FeedEntry:
     anchor: str  # with the page's URL, the entry's id: stable, and new when figures change
     stamp: datetime
     summary: str
+
+
+SUMMED = ("income", "cost", "use")  # the sections whose sums summarise a statement
+
+
+def summary(s: Statement) -> str:
+    """A statement in one sentence: its sums, its closing balance and its code."""
+    totals = s.totals
+    sums = [f"{FORMAT.label(f'sections.{code}')} {money(totals[code])} 元" for code in SUMMED]
+    closing = f"{FORMAT.label('statements.closing_balance')} {money(s.closing_balance)} 元"
+    code = f"{FORMAT.label('published.statements.verification_code')} {s.verification_code}"
+    return f"{'，'.join([*sums, closing])}。{code}"
 
 
 @dataclass
@@ -105,16 +119,14 @@ class CommunityView:
         of its corrections (at 10:00 on the day it was made)."""
         entries = []
         for qv in reversed(self.with_figures):
-            s, totals, label = qv.statement, qv.statement.totals, qv.quarter.label
+            s, label = qv.statement, qv.quarter.label
             entries.append(
                 FeedEntry(
                     f"{label}公示表（{qv.status.label}）",
                     qv.quarter,
                     f"q-{qv.quarter}-{s.fingerprint}",
                     datetime.combine(s.published_on, time(9), CHINA),
-                    f"收入 {totals['income']:,.2f} 元，经营成本 {totals['cost']:,.2f} 元，"
-                    f"使用分配 {totals['use']:,.2f} 元，本期结余 {s.closing_balance:,.2f} 元。"
-                    f"核验码 {s.verification_code}",
+                    summary(s),
                 )
             )
             for fix in s.corrections:
@@ -138,8 +150,10 @@ class CommunityView:
         code = latest.statement.verification_code if latest and latest.shown else "无"
         subject = f"报告问题：{c.name}（{c.id}）{quarter}公共收益公示"
         body = (
-            f"小区：{c.name}（编号 {c.id}）\n区县：{self.district.full_name} {c.street}\n"
-            f"季度：{quarter}\n核验码：{code}\n\n我发现的问题：\n"
+            f"小区：{c.name}（编号 {c.id}）\n"
+            f"{FORMAT.label('communities.district')}：{self.district.full_name} {c.street}\n"
+            f"{FORMAT.label('statements.quarter')}：{quarter}\n"
+            f"{FORMAT.label('published.statements.verification_code')}：{code}\n\n我发现的问题：\n"
         )
         return f"mailto:{self.district.email}?subject={quote(subject)}&body={quote(body)}"
 

@@ -7,18 +7,12 @@ from ..model import Dataset
 from ..schema import FORMAT
 from .registry import _dupes
 
-# ----------------------------------------------------------------------------- ledgers
-
-_DATE_ORDER = {  # ledger -> (earlier field, later field) pairs that must not be reversed
-    "rectifications": (("found_on", "deadline"), ("found_on", "closed_on")),
-    "complaints": (("received_on", "deadline"), ("received_on", "closed_on")),
-}
-_CLOSING_MEASURE = {"rectifications": "measure", "complaints": "outcome"}  # 销号 needs these
-
 
 def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record]:
+    """A ledger's rows: ids unique, communities known, closed items complete (what closing
+    needs and which dates come first are the table's `ledger` in format.yaml)."""
     table = FORMAT.tables[name]
-    report = data.report
+    meaning, report = table.ledger, data.report
     keep = list(_dupes(records, "id", report, "duplicate-record")) if "id" in table.key else records
 
     def problem(r, code, **kw):
@@ -30,15 +24,15 @@ def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record
             r.values["community_id"] = cid = data.aliases[cid]
         if cid is not None and cid not in data.communities:
             problem(r, "unknown-community", field="community_id", value=cid)
-        if r["status"] == "已销号":
-            if r["closed_on"] is None:
-                problem(r, "closed-without-date", field="closed_on")
-            measure = _CLOSING_MEASURE.get(name)
-            if measure and not r[measure]:
-                problem(
-                    r, "closed-without-measure", field=measure, label=table.field(measure).label
-                )
-        for early, late in _DATE_ORDER.get(name, ()):
+        if meaning.closed is not None and r["status"] == meaning.closed:
+            for needed in meaning.closing_needs:
+                if r[needed] in (None, ""):
+                    code = (
+                        "closed-without-date" if needed == "closed_on" else "closed-without-measure"
+                    )
+                    label = table.field(needed).label
+                    problem(r, code, field=needed, label=label)
+        for early, late in meaning.date_order:
             if r[early] and r[late] and r[late] < r[early]:
                 problem(
                     r,

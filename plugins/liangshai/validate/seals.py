@@ -20,6 +20,7 @@ from pathlib import Path
 from ..load.seals import SEALS_DIR, Seal, chain_head, line_hash, log_lines, published_log
 from ..model import Dataset, canonical_json
 from ..model import fingerprint_of as fingerprint
+from ..numbers import money
 from ..problems import CannotRun
 from ..quarter import Quarter
 from ..schema import FORMAT
@@ -87,6 +88,9 @@ def check_witness(data: Dataset, witness: Path | None) -> None:
             data.report.add("seal-missing", row=count, **where, details=details)
 
 
+DESCRIPTION = FORMAT.label("items.description")  # names a line item in what changed
+
+
 def _who(line: str) -> tuple[str, str]:
     try:
         doc = json.loads(line)
@@ -114,11 +118,7 @@ def _totals(doc: dict) -> dict[str, str]:
     for item in doc.get("items", []):
         if item.get("section") in sums and item.get("amount"):
             sums[item["section"]] += Decimal(item["amount"])
-    return {code: f"{value:,.2f}" for code, value in sums.items()}
-
-
-def _money(text: str | None) -> str:
-    return "—" if text in (None, "") else f"{Decimal(text):,.2f}"
+    return {code: money(value) for code, value in sums.items()}
 
 
 def diff(old: dict, new: dict) -> tuple[Change, ...]:
@@ -135,7 +135,7 @@ def diff(old: dict, new: dict) -> tuple[Change, ...]:
     ):
         a, b = old.get(name), new.get(name)
         if a != b:
-            show = _money if name.endswith("balance") else (lambda v: v or "—")
+            show = money if name.endswith("balance") else (lambda v: v or "—")
             changes.append(Change(head.field(name).label, show(a), show(b)))
     before, after = _totals(old), _totals(new)
     for section in FORMAT.sections:
@@ -162,13 +162,13 @@ def _item_changes(old: list[dict], new: list[dict]) -> list[Change]:
             came.remove(match)
         out.append(
             Change(
-                f"明细：{item.get('description') or ''}",
-                _money(item.get("amount")),
-                _money(match.get("amount")) if match else "（删除）",
+                f"{DESCRIPTION}：{item.get('description') or ''}",
+                money(item.get("amount")),
+                money(match.get("amount")) if match else "（删除）",
             )
         )
     out += [
-        Change(f"明细：{i.get('description') or ''}", "（新增）", _money(i.get("amount")))
+        Change(f"{DESCRIPTION}：{i.get('description') or ''}", "（新增）", money(i.get("amount")))
         for i in came
     ]
     return out
@@ -184,9 +184,8 @@ def check_seals(data: Dataset, seals: list[Seal]) -> None:
         current = data.aliases.get(seal.community_id, seal.community_id)
         versions.setdefault((current, seal.quarter), []).append(seal)
     corrections: dict[tuple, list] = {}
-    for r in data.ledgers.get("corrections", []):
-        if not any(p.severity == "error" for p in r.problems):
-            corrections.setdefault((r["community_id"], r["quarter"]), []).append(r)
+    for r in data.valid_rows("corrections"):
+        corrections.setdefault((r["community_id"], r["quarter"]), []).append(r)
     for key, chain in sorted(versions.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         chain.sort(key=lambda s: (s.sealed_on, s.row))
         notes = sorted(corrections.get(key, []), key=lambda r: r["corrected_on"])
