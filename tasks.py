@@ -127,6 +127,15 @@ def sample(c):
 
 
 @task
+def expected(c):
+    """Write the sample's open data into tests/expected/ again, after a change to it that
+    is intended (a test compares them byte for byte)."""
+    from liangshai.commands import run_expected
+
+    _exit(run_expected(ROOT / "pelicanconf.py", ROOT / "data", ROOT / "tests" / "expected"))
+
+
+@task
 def docs(c):
     """Regenerate docs/data-dictionary.md and the blank templates the site publishes
     (plugins/liangshai/blank/) from the format definition."""

@@ -8,8 +8,11 @@ unreadable settings, bad arguments, a missing font).
 
 from __future__ import annotations
 
+import io
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -218,3 +221,48 @@ def run_posters(
         + "），其余未变化\n"
     )
     return _report_errors(dataset, out)
+
+
+# The files of a built site that make up its open data, as patterns relative to the site. The
+# sample's are kept in tests/expected/ and compared byte for byte by a test; `invoke expected`
+# writes them again when a change to them is intended.
+OPEN_DATA = (
+    "data/*.csv",
+    "data/*.json",
+    "search.json",
+    "verify.json",
+    "verify/seals.json",
+    "verify/seals/*.jsonl",
+)
+
+
+def open_data(site: Path) -> dict[str, bytes]:
+    """The open-data files of a built site, by path relative to it."""
+    found = {p for pattern in OPEN_DATA for p in Path(site).glob(pattern) if p.is_file()}
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(found)}
+
+
+@command("更新预期输出")
+def run_expected(settings_file: Path, data: str | Path, out_dir: str | Path, out=None) -> int:
+    """Build the site from `data` in a scratch folder and write its open data to `out_dir`
+    (replacing what was there)."""
+    from .build.atomic import build_site
+
+    out = out or sys.stdout
+    with tempfile.TemporaryDirectory() as scratch:
+        site = Path(scratch) / "publish"
+        code = build_site(
+            settings_file, site, data=data, out=io.StringIO(), cache=Path(scratch) / "cache"
+        )
+        if code != EXIT_OK:
+            raise CannotRun(
+                f"示例数据无法生成网站（退出码 {code}），请先运行 invoke build 查看原因"
+            )
+        files = open_data(site)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    for name, content in files.items():
+        target = Path(out_dir) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    out.write(f"写入 {len(files)} 个文件 → {out_dir}\n")
+    return EXIT_OK
