@@ -20,7 +20,7 @@ class CannotRun(Exception):
     """The run cannot start at all (missing data folder, unreadable settings): exit code 2."""
 
 
-class Blank(dict):
+class Placeholders(dict):
     """format_map context where a missing placeholder reads as empty, never KeyError."""
 
     def __missing__(self, key):
@@ -48,7 +48,7 @@ class Problem:
         return self.check.severity
 
     def _fill(self, template: str) -> str:
-        ctx = Blank(self.details)
+        ctx = Placeholders(self.details)
         ctx.update(value=self.value or "", label=self.label or "")
         ctx.setdefault("community", self.community_id or "")
         ctx.setdefault("quarter", self.quarter or "")

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..model import Dataset
 from ..quarter import Quarter
-from ..schema import METRICS_FILE, read_yaml
+from ..schema import FORMAT, METRICS_FILE, read_yaml
 from .status import Status, status_grid
 
 CITY = None  # the key of city-wide figures, where a district slug would be
@@ -117,14 +117,16 @@ def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):
     on_time = [c for c in due if statuses[(c.id, q)] is Status.ON_TIME]
     with_account = [c for c in active if c.account_type]
 
-    def mine(name):
-        return ledgers[(name, key)]
+    def known(ledger: str) -> list:
+        """The group's rows of a ledger that had arisen by the end of the period."""
+        arose = FORMAT.tables[ledger].ledger.date
+        return [r for r in ledgers[(ledger, key)] if r[arose] <= period_end]
 
-    found = [r for r in mine("rectifications") if r["found_on"] <= period_end]
+    found = known("rectifications")
     fixed = [r for r in found if r["closed_on"] and r["closed_on"] <= period_end]
     members_ids = {c.id for c in active}
-    inspected = {r["community_id"] for r in mine("inspections") if r["date"] <= period_end}
-    received = [r for r in mine("complaints") if r["received_on"] <= period_end]
+    inspected = {r["community_id"] for r in known("inspections")}
+    received = known("complaints")
     closed = [r for r in received if r["closed_on"] and r["closed_on"] <= period_end]
     if key is CITY:
         target = max(

@@ -11,7 +11,7 @@ from datetime import date
 from enum import Enum
 
 from ..model import Community, Dataset, Statement
-from ..problems import Blank
+from ..problems import Placeholders
 from ..quarter import Quarter
 from ..schema import FORMAT
 
@@ -63,7 +63,7 @@ def red_flags(community: Community, statement: Statement | None) -> list[RedFlag
         found = by_code.get(check.code)
         if found:
             first = found[0]
-            text = check.owner.format_map(Blank(first.details, count=len(found)))
+            text = check.owner.format_map(Placeholders(first.details, count=len(found)))
             flags.append(RedFlag(check.code, check.flag, text))
     return flags
 

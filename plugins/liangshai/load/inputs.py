@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from ..problems import Blank, CannotRun, Report
+from ..problems import CannotRun, Placeholders, Report
 from ..quarter import Quarter
 from ..schema import FORMAT
 from .cells import PARSERS, CellError, control_characters
@@ -88,7 +88,7 @@ def _setting(path: Path, key: str, kind: str, value):
         return PARSERS[kind](str(value).strip(), None)
     except CellError as err:
         message = FORMAT.checks[err.code].message
-        shown = message.format_map(Blank(err.details, value=value, label=key))
+        shown = message.format_map(Placeholders(err.details, value=value, label=key))
         raise CannotRun(f"设置文件 {path} 的 {key}：{shown}") from None
 
 

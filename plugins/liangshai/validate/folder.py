@@ -25,7 +25,7 @@ from ..schema import FORMAT
 from .ledgers import check_ledger
 from .registry import build_communities, build_districts
 from .seals import check_seals
-from .statements import check_continuity, check_statement, place
+from .statements import check_continuity, check_statement, file_statement
 
 CACHE_VERSION = 2  # bump when cached statements would no longer match what the code makes
 
@@ -94,7 +94,7 @@ def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = N
     for statements, folder_report in checked_folders(data, inputs.folders, cache):
         report.merge(folder_report)
         for statement in statements:
-            place(data, statement)
+            file_statement(data, statement)
     check_continuity(data)
     data.ledgers = {
         name: check_ledger(name, records, data) for name, records in inputs.ledgers.items()

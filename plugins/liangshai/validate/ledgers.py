@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..load.rows import Record
 from ..model import Dataset
 from ..schema import FORMAT
-from .registry import _dupes
+from .registry import first_of_each
 
 
 def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record]:
@@ -13,7 +13,11 @@ def check_ledger(name: str, records: list[Record], data: Dataset) -> list[Record
     needs and which dates come first are the table's `ledger` in format.yaml)."""
     table = FORMAT.tables[name]
     meaning, report = table.ledger, data.report
-    keep = list(_dupes(records, "id", report, "duplicate-record")) if "id" in table.key else records
+    keep = (
+        list(first_of_each(records, "id", report, "duplicate-record"))
+        if "id" in table.key
+        else records
+    )
 
     def problem(r, code, **kw):
         r.problems.append(report.add(code, file=r.file, row=r.row, **kw))

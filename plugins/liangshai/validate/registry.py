@@ -9,7 +9,7 @@ from ..schema import FORMAT
 from .statements import unread
 
 
-def _dupes(records: list[Record], key: str, report: Report, code: str = "duplicate-id"):
+def first_of_each(records: list[Record], key: str, report: Report, code: str = "duplicate-id"):
     """Yield each record whose `key` was not seen before; report the ones that repeat."""
     seen: dict = {}
     for r in records:
@@ -32,7 +32,7 @@ def _dupes(records: list[Record], key: str, report: Report, code: str = "duplica
 
 def build_districts(records: list[Record], report: Report) -> dict[str, District]:
     out = {}
-    for r in _dupes(records, "slug", report):
+    for r in first_of_each(records, "slug", report):
         if r.problems:
             continue  # reported already; a district with a bad field is left out of the site
         out[r["slug"]] = District(**r.values)
@@ -44,7 +44,7 @@ def build_communities(records, districts, report):
     for d in districts.values():
         by_name.update({d.slug: d.slug, d.name: d.slug, d.full_name: d.slug})
     communities: dict[str, Community] = {}
-    for r in _dupes(records, "id", report):
+    for r in first_of_each(records, "id", report):
         values = dict(r.values)
         district = by_name.get(values["district"]) if values["district"] else None
         if values["district"] and district is None:

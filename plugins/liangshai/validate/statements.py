@@ -90,7 +90,7 @@ def check_statement(data: Dataset, draft: Draft) -> Statement:
 OUT_OF_TIME = {"quarter-out-of-range", "future-quarter"}
 
 
-def place(data: Dataset, s: Statement) -> None:
+def file_statement(data: Dataset, s: Statement) -> None:
     """File a statement under its community and quarter, unless another is there already."""
     key = (s.community_id, s.quarter)
     if (
