@@ -1,4 +1,6 @@
-"""The shape of the code: stages import only earlier stages, and nothing imports in a circle.
+"""The shape of the code: stages import only earlier stages, nothing imports in a circle, no
+module or class grows past what one person can hold in mind, and no label of the format is
+spelled twice.
 
 Imports are read from the source (ast), wherever they are written: an import inside a
 function counts like one at the top, so hiding an import in a function cannot dodge a cycle
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import statistics
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "liangshai"
@@ -128,6 +131,40 @@ def test_the_checker_sees_hidden_and_relative_imports(tmp_path):
     )
     known = {"load.files", "site.views", "build.atomic", "load.m"}
     assert imports_of("load.m", source, known) == {"load.files", "site.views", "build.atomic"}
+
+
+# ----------------------------------------------------------------------------- sizes
+
+MODULE_LINES, CLASS_LINES, MEDIAN_FUNCTION_LINES = 400, 150, 10
+
+
+def _sizes():
+    for module, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        yield module, len(path.read_text(encoding="utf-8").splitlines()), tree
+
+
+def test_modules_and_classes_stay_small():
+    big = []
+    for module, lines, tree in _sizes():
+        if lines > MODULE_LINES:
+            big.append(f"{module}: {lines} lines")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > CLASS_LINES:
+                    big.append(f"{module}.{node.name}: {n} lines")
+    assert big == []
+
+
+def test_functions_are_short_on_the_whole():
+    lengths = [
+        node.end_lineno - node.lineno + 1
+        for _, _, tree in _sizes()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    assert statistics.median(lengths) <= MEDIAN_FUNCTION_LINES
 
 
 # ----------------------------------------------------------------------------- the format, once
