@@ -45,47 +45,33 @@ def build_communities(records, districts, report):
         by_name.update({d.slug: d.slug, d.name: d.slug, d.full_name: d.slug})
     communities: dict[str, Community] = {}
     for r in first_of_each(records, "id", report):
-        values = dict(r.values)
+        values, problems = dict(r.values), list(r.problems)
+
+        def problem(code, **kw):  # called in this iteration only
+            problems.append(report.add(code, file=r.file, row=r.row, **kw))  # noqa: B023
+
         district = by_name.get(values["district"]) if values["district"] else None
         if values["district"] and district is None:
             choices = "、".join(f"{d.slug}（{d.name}）" for d in districts.values())
-            r.problems.append(
-                report.add(
-                    "unknown-district",
-                    file=r.file,
-                    row=r.row,
-                    field="district",
-                    label=FORMAT.tables["communities"].field("district").label,
-                    value=values["district"],
-                    details={"choices": choices},
-                )
+            problem(
+                "unknown-district",
+                field="district",
+                label=FORMAT.label("communities.district"),
+                value=values["district"],
+                details={"choices": choices},
             )
         values["district"] = district
         values["demonstration"] = bool(values["demonstration"])
         values["former_ids"] = values["former_ids"] or ()
         values["former_names"] = values.get("former_names") or ()
-        c = Community(**values, problems=list(r.problems), file=r.file, row=r.row)
-        if c.active_from and c.active_to and c.active_to < c.active_from:
-            c.problems.append(
-                report.add(
-                    "invalid-active-range",
-                    file=r.file,
-                    row=r.row,
-                    field="active_to",
-                    value=str(c.active_to),
-                    details={"start": c.active_from},
-                )
+        start, end = values.get("active_from"), values.get("active_to")
+        if start and end and end < start:
+            problem(
+                "invalid-active-range", field="active_to", value=str(end), details={"start": start}
             )
-        if not c.account_type and not unread(r.problems, "account_type"):
-            c.problems.append(
-                report.add(
-                    "no-special-account",
-                    file=r.file,
-                    row=r.row,
-                    field="account_type",
-                    community_id=c.id,
-                )
-            )
+        if not values.get("account_type") and not unread(r.problems, "account_type"):
+            problem("no-special-account", field="account_type", community_id=values["id"])
+        c = Community(**values, problems=problems, file=r.file, row=r.row)
         communities[c.id] = c
     aliases: dict[str, str] = {}
     for c in communities.values():
