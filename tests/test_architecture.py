@@ -20,7 +20,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "liangshai"
 STAGES = [
     (
         "vocabulary",
-        ("schema", "quarter", "numbers", "problems", "model", "settings", "digest", "parallel"),
+        (
+            "schema",
+            "quarter",
+            "numbers",
+            "cache",
+            "problems",
+            "model",
+            "settings",
+            "digest",
+            "parallel",
+        ),
     ),
     ("load", ("load",)),
     ("validate", ("validate",)),

@@ -9,6 +9,8 @@ import json
 import os
 from pathlib import Path
 
+from ..cache import replacing
+
 MANIFEST = "build-manifest.json"
 VERSION = 1
 
@@ -75,6 +77,5 @@ class Reuse:
             "units": self.units,
             "files": files,
         }
-        tmp = self.file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.file)
+        with replacing(self.file) as tmp:
+            tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")

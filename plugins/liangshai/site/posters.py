@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..assess.status import Status
+from ..cache import replacing
 from ..model import Dataset
 from ..numbers import money
 from ..schema import FORMAT
@@ -277,9 +278,8 @@ def one_page(job: Job, theme: str, cache_root: str):
 
 
 def _write(document, target: str) -> str:
-    tmp = Path(target).with_suffix(f".{os.getpid()}.tmp")
-    document.write_pdf(tmp)
-    tmp.replace(target)
+    with replacing(Path(target)) as tmp:
+        document.write_pdf(tmp)
     return target
 
 

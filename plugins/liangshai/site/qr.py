@@ -9,11 +9,12 @@ zone and error correction Q (25 % of the code may be dirty or torn and it still 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_Q
+
+from ..cache import replacing
 
 QUIET_ZONE = 4
 VERSION = "1"  # bump when the SVG output changes, so cached codes are remade
@@ -56,8 +57,6 @@ class QRCache:
         if path.exists():
             return path.read_text(encoding="utf-8")
         svg = qr_svg(url)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # workers may race for the same code
-        tmp.write_text(svg, encoding="utf-8")
-        tmp.replace(path)
+        with replacing(path) as tmp:  # workers may race for the same code
+            tmp.write_text(svg, encoding="utf-8")
         return svg

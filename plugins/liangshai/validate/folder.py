@@ -16,6 +16,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+from ..cache import replacing
 from ..digest import PACKAGE, tree_digest
 from ..load.inputs import Inputs, load_inputs, read_statement_folder
 from ..model import Dataset, Statement
@@ -164,13 +165,10 @@ def _save(path: Path, checked: Checked) -> None:
     statements, report = checked
     for s in statements:
         s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("wb") as f:
+    with replacing(path) as tmp, tmp.open("wb") as f:
         pickle.dump(report, f, protocol=5)
         for k in range(0, len(statements), PICKLE_CHUNK):
             pickle.dump(statements[k : k + PICKLE_CHUNK], f, protocol=5)
-    tmp.replace(path)
 
 
 def _load(path: Path) -> Checked:
