@@ -87,3 +87,13 @@ def test_scale_and_controlled_non_compliance(demo_200):
     ]
     on_time = statuses.count(Status.ON_TIME) / len(statuses)
     assert 0.9 < on_time < 1
+
+
+def test_the_bench_steps_run(folder, tmp_path):
+    """`invoke bench` runs its steps as code in subprocesses: each must import and run."""
+    from liangshai.demo.bench import build_code, timed, validate_code
+
+    seconds, peak = timed(validate_code(folder.root))
+    assert seconds > 0 and peak > 0
+    timed(build_code(folder.root, tmp_path / "out", tmp_path / "cache"))
+    assert (tmp_path / "out" / "index.html").is_file()

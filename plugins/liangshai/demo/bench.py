@@ -42,12 +42,12 @@ def timed(code: str) -> tuple[float, float]:
 
 
 def validate_code(data: Path) -> str:
-    return f"from liangshai.validate import validate_folder; validate_folder({str(data)!r})"
+    return f"from liangshai.validate.folder import validate_folder; validate_folder({str(data)!r})"
 
 
 def build_code(data: Path, out: Path, cache: Path) -> str:
     return (
-        f"import io, sys; from liangshai.build import build_site; sys.exit(build_site("
+        f"import io, sys; from liangshai.build.atomic import build_site; sys.exit(build_site("
         f"'pelicanconf.py', {str(out)!r}, data={str(data)!r}, cache={str(cache)!r}, "
         f"out=io.StringIO()))"
     )
