@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -122,6 +123,17 @@ class Limits:
     sheet_rows: int
 
 
+class Labels(SimpleNamespace):
+    """Nested labels as attributes (LABELS.statements.quarter) or keys (LABELS.sections[code])."""
+
+    @classmethod
+    def of(cls, tree: dict) -> Labels:
+        return cls(**{k: cls.of(v) if isinstance(v, dict) else v for k, v in tree.items()})
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+
 @dataclass(frozen=True)
 class Format:
     version: int
@@ -184,6 +196,12 @@ class Format:
         for part in path.split("."):
             node = node[part]
         return node
+
+    @cached_property
+    def label_names(self) -> Labels:
+        """`labels` for templates (LABELS): attributes, read at once by Jinja (a mapping's
+        keys cost Jinja a failed attribute lookup each, on every row of every page)."""
+        return Labels.of(self.labels)
 
     @property
     def flag_checks(self) -> list[Check]:

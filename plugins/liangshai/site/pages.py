@@ -211,6 +211,6 @@ def site_context(data: Dataset, urls: Urls) -> dict:
         "CANONICAL_SITEURL": urls.site_url,
         "districts": data.districts,
         "page_url": urls.page,
-        "LABELS": FORMAT.labels,
+        "LABELS": FORMAT.label_names,
         "SUMMED": SUMMED,
     }

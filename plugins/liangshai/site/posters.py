@@ -248,7 +248,7 @@ def _environment(theme: str):
         _ENV[theme] = env = Environment(
             loader=FileSystemLoader(Path(theme) / "templates"), autoescape=True
         )
-        env.globals["LABELS"] = FORMAT.labels
+        env.globals["LABELS"] = FORMAT.label_names
     return _ENV[theme]
 
 

@@ -11,25 +11,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..model import Community
-from ..settings import DEFAULTS
+from ..settings import DEFAULTS, PAGES
 
 
 class Urls:
     def __init__(self, settings: Mapping, site_url: str = ""):
         self.settings = settings
         self.site_url = str(site_url).rstrip("/")
-
-    def _setting(self, kind: str, suffix: str) -> str:
-        name = f"LIANGSHAI_{kind.upper()}_{suffix}"
-        return self.settings.get(name, DEFAULTS[name])
+        self._patterns = {
+            (kind, suffix): settings.get(name, DEFAULTS[name])
+            for kind in PAGES
+            for suffix in ("URL", "SAVE_AS")
+            if (name := f"LIANGSHAI_{kind.upper()}_{suffix}")
+        }
 
     def page(self, kind: str, key: str = "") -> str:
         """Site-relative address of a page (e.g. 'c/rongyin-huayuan/')."""
-        return self._setting(kind, "URL").format(key=key)
+        return self._patterns[(kind, "URL")].format(key=key)
 
     def save_as(self, kind: str, key: str = "") -> str:
         """The page's output file, relative to the output folder."""
-        return self._setting(kind, "SAVE_AS").format(key=key)
+        return self._patterns[(kind, "SAVE_AS")].format(key=key)
 
     def absolute(self, kind: str, key: str = "") -> str:
         """The page's address with the site's (what feeds, sitemaps and QR codes need)."""

@@ -54,14 +54,21 @@ class FeedEntry:
 
 
 SUMMED = ("income", "cost", "use")  # the sections whose sums summarise a statement
+_WORD = {  # the labels a summary and the report e-mail use, looked up once
+    **{code: FORMAT.label(f"sections.{code}") for code in SUMMED},
+    "closing_balance": FORMAT.label("statements.closing_balance"),
+    "verification_code": FORMAT.label("published.statements.verification_code"),
+    "district": FORMAT.label("communities.district"),
+    "quarter": FORMAT.label("statements.quarter"),
+}
 
 
 def summary(s: Statement) -> str:
     """A statement in one sentence: its sums, its closing balance and its code."""
     totals = s.totals
-    sums = [f"{FORMAT.label(f'sections.{code}')} {money(totals[code])} 元" for code in SUMMED]
-    closing = f"{FORMAT.label('statements.closing_balance')} {money(s.closing_balance)} 元"
-    code = f"{FORMAT.label('published.statements.verification_code')} {s.verification_code}"
+    sums = [f"{_WORD[code]} {money(totals[code])} 元" for code in SUMMED]
+    closing = f"{_WORD['closing_balance']} {money(s.closing_balance)} 元"
+    code = f"{_WORD['verification_code']} {s.verification_code}"
     return f"{'，'.join([*sums, closing])}。{code}"
 
 
@@ -151,9 +158,9 @@ class CommunityView:
         subject = f"报告问题：{c.name}（{c.id}）{quarter}公共收益公示"
         body = (
             f"小区：{c.name}（编号 {c.id}）\n"
-            f"{FORMAT.label('communities.district')}：{self.district.full_name} {c.street}\n"
-            f"{FORMAT.label('statements.quarter')}：{quarter}\n"
-            f"{FORMAT.label('published.statements.verification_code')}：{code}\n\n我发现的问题：\n"
+            f"{_WORD['district']}：{self.district.full_name} {c.street}\n"
+            f"{_WORD['quarter']}：{quarter}\n"
+            f"{_WORD['verification_code']}：{code}\n\n我发现的问题：\n"
         )
         return f"mailto:{self.district.email}?subject={quote(subject)}&body={quote(body)}"
 
