@@ -108,6 +108,28 @@ def test_missing_settings_cannot_run(folder):
         raise AssertionError("expected CannotRun")
 
 
+@pytest.mark.parametrize("total", ["三十", "-1", "[30]"])
+def test_a_bad_city_target_cannot_run(folder, total):
+    text = folder.path("site.yaml").read_text(encoding="utf-8")
+    folder.write("site.yaml", text + f"campaign:\n  targets:\n    demonstration_total: {total}\n")
+    with pytest.raises(CannotRun, match="demonstration_total"):
+        folder.validate()
+
+
+def test_the_city_target_sets_the_city_demonstration_rate(folder):
+    from liangshai.assess.metrics import compute
+
+    districts = folder.validate()
+    district_sum = sum(d.demo_target for d in districts.districts.values())
+    text = folder.path("site.yaml").read_text(encoding="utf-8")
+    big = district_sum + 40
+    folder.write("site.yaml", text + f"campaign:\n  targets:\n    demonstration_total: {big}\n")
+    data = folder.validate()
+    assert compute(data).latest()["demonstration"].denominator == big
+    folder.write("site.yaml", text)
+    assert compute(folder.validate()).latest()["demonstration"].denominator == district_sum
+
+
 def test_settings_with_half_a_character_cannot_run(folder):
     # "\ud800" is a valid YAML escape for half of a UTF-16 pair: no page could hold it.
     text = folder.path("site.yaml").read_text(encoding="utf-8")

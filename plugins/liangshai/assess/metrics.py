@@ -16,7 +16,6 @@ from ..schema import FORMAT, METRICS_FILE, read_yaml
 from .status import Status, status_grid
 
 CITY = None  # the key of city-wide figures, where a district slug would be
-CITY_DEMONSTRATION_MINIMUM = 30
 
 
 @dataclass(frozen=True)
@@ -80,6 +79,12 @@ class Metrics:
         return self.get(district, self.quarters[-1])
 
 
+def city_demonstration_target(settings: dict) -> int:
+    """The city's own target of demonstration communities (site.yaml, campaign.targets
+    .demonstration_total; Fuzhou's plan says 30), 0 when it sets none."""
+    return (settings.get("campaign") or {}).get("targets", {}).get("demonstration_total", 0)
+
+
 def compute(data: Dataset, as_of: date | None = None) -> Metrics:
     """Every rate for every district and quarter, counted as the data stood on `as_of`
     (default: the data's own as-of date; later dates are clamped to it)."""
@@ -130,7 +135,8 @@ def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):
     closed = [r for r in received if r["closed_on"] and r["closed_on"] <= period_end]
     if key is CITY:
         target = max(
-            CITY_DEMONSTRATION_MINIMUM, sum(d.demo_target for d in data.districts.values())
+            city_demonstration_target(data.settings),
+            sum(d.demo_target for d in data.districts.values()),
         )
     else:
         target = data.districts[key].demo_target

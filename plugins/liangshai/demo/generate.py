@@ -40,13 +40,7 @@ def settings_for(city_quarters: list[Quarter]) -> dict:
         "site_url": "https://liangshai.fuzhou.example",
         "campaign": {
             "title": "深化整治物业服务企业侵占业主公共收益、收入及分配不公开等问题",
-            "targets": {
-                "disclosure_rate": 1.0,
-                "account_rate": 1.0,
-                "rectification_rate": 1.0,
-                "inspection_rate": 0.5,
-                "demonstration_total": 30,
-            },
+            "targets": {"demonstration_total": 30},  # the rates' targets: metrics.yaml
             "schedule": [
                 {"stage": "动员部署", "until": date(2024, 5, 10)},
                 {"stage": "自查自纠", "until": date(2024, 5, 31)},

@@ -79,7 +79,20 @@ def read_settings(root: Path, path: Path | None = None) -> dict:
     first = settings.get("first_quarter")
     if first is not None and first > Quarter.of(settings["as_of"]):
         raise CannotRun(f"设置文件 {path} 的 first_quarter {first} 晚于 as_of 所在的季度")
+    _check_campaign(path, settings.get("campaign"))
     return settings
+
+
+def _check_campaign(path: Path, campaign) -> None:
+    """The campaign block is optional; what it holds must be what the pages read from it."""
+    if campaign is None:
+        return
+    if not isinstance(campaign, dict) or not isinstance(campaign.get("targets", {}), dict):
+        raise CannotRun(f"设置文件 {path} 的 campaign 及其 targets 应为“键: 值”的映射")
+    total = campaign.get("targets", {}).get("demonstration_total", 0)
+    if type(total) is not int or total < 0:
+        key = "campaign.targets.demonstration_total"
+        raise CannotRun(f"设置文件 {path} 的 {key} 应为非负整数，而不是 {total!r}")
 
 
 def _setting(path: Path, key: str, kind: str, value):
