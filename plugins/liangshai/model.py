@@ -169,9 +169,7 @@ class Statement:
 
     @property
     def verification_code(self) -> str:
-        """The short form printed on posters and pages: the first 8 hex digits, grouped."""
-        h = self.fingerprint[:8].upper()
-        return f"{h[:4]}-{h[4:]}"
+        return short_code(self.fingerprint)
 
 
 @dataclass
@@ -225,6 +223,13 @@ class Dataset:
 
         Indexed once: ask only once validation has filled in the statements."""
         return self._by_community.get(community_id, [])
+
+
+def short_code(fingerprint: str) -> str:
+    """The verification code printed on posters and pages: a fingerprint's first 8 hex
+    digits, grouped (3F2A-9C01)."""
+    h = fingerprint[:8].upper()
+    return f"{h[:4]}-{h[4:]}"
 
 
 def canonical_json(doc) -> str:

@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..load.seals import SEALS_DIR, Seal, chain_head, line_hash, log_lines, published_log
-from ..model import Dataset, canonical_json
+from ..model import Dataset, canonical_json, short_code
 from ..model import fingerprint_of as fingerprint
 from ..numbers import money
 from ..problems import CannotRun
@@ -41,11 +41,6 @@ class Correction:
     changes: tuple[Change, ...]
     old_code: str
     new_code: str
-
-
-def short_code(fp: str) -> str:
-    h = fp[:8].upper()
-    return f"{h[:4]}-{h[4:]}"
 
 
 def check_witness(data: Dataset, witness: Path | None) -> None:
