@@ -49,7 +49,8 @@ def test_a_changed_name_shows_in_the_comparison(sample_copy: Path, tmp_path: Pat
     shutil.copytree(sample_copy, data)
     registry = data / "communities.csv"
     text = registry.read_text(encoding="utf-8")
-    registry.write_text(text.replace(",榕荫府,", ",榕荫府（测试）,", 1), encoding="utf-8")
+    name = text.split("\n")[1].split(",")[1]  # the first community's
+    registry.write_text(text.replace(f",{name},", f",{name}（测试）,", 1), encoding="utf-8")
     assert build(data, tmp_path / "publish") == 0
     built, expected = open_data(tmp_path / "publish"), _expected()
     changed = {name for name in built if built[name] != expected[name]}

@@ -103,9 +103,11 @@ def test_statuses_and_red_flags_reach_the_page(sample_site, sample_copy):
         html,
     )
     # a quarter with red flags never shows a plain green badge above them
-    html = page(sample_site, "c/huagang-huayuan/index.html")  # no special account: flags
+    no_account = _planted(sample_copy, "no_account")[0]["community_id"]
+    html = page(sample_site, f"c/{no_account}/index.html")  # no special account: flags
     head = html.split('id="flags-title"')[0]
-    assert re.search(r'badge-on_time badge-flagged">按时公示 · \d 项需注意</span></p>', head)
+    flagged = r'badge-on_time badge-flagged">按时公示 · \d 项需注意</span>'
+    assert re.search(flagged + r'( <span class="badge badge-demo">[^<]*</span>)?</p>', head)
     missing = _planted(sample_copy, "missing")[0]
     html = page(sample_site, f"c/{missing['community_id']}/index.html")
     assert "badge-missing" in html and "仍未公示" in html

@@ -88,6 +88,49 @@ def drop_column(rel, field):
     return change
 
 
+CONTRACTS = "ledgers/contracts.csv"
+
+
+def base_data(**values):
+    """Give rongyin-huayuan (row 2 of the registry) base data, e.g. lifts=4."""
+
+    def change(folder):
+        rows = folder.rows(COMM)
+        rows[0].update({k: str(v) for k, v in values.items()})
+        names = list(dict.fromkeys([*rows[0], *values]))
+        folder.write_rows(COMM, [{n: r.get(n, "") for n in names} for r in rows])
+
+    return change
+
+
+def contract(**values):
+    """A contracts register with one contract of rongyin-huayuan (advertising, 3,000 a
+    quarter, filed) changed by `values`."""
+
+    def change(folder):
+        row = {
+            "id": "HT-1",
+            "community_id": "rongyin-huayuan",
+            "category": "advertising",
+            "counterparty": "福州分众广告有限公司",
+            "asset": "电梯轿厢广告位 4 个",
+            "start": "2023-01-01",
+            "end": "",
+            "amount": "3000.00",
+            "period": "季",
+            "filed_ref": "鼓房备〔2023〕12号",
+            "note": "",
+        }
+        folder.write_rows(CONTRACTS, [{**row, **values}])
+
+    return change
+
+
+def link(contract_id, row=3):
+    """Name a contract on an item of the 2024Q1 items (row 3: rongyin's advertising)."""
+    return set_cell(Q1_ITEMS, row, "contract", contract_id)
+
+
 CASES = {
     "file-missing": (lambda f: f.path(COMM).unlink(), (COMM, None, None)),
     "file-unreadable": (
@@ -306,6 +349,22 @@ CASES = {
     ),
     "seal-missing": (None, ("seals/2024Q1.jsonl", 1, None)),  # needs a witness: test_seals.py
     "unknown-case": (None, ("ledgers/rectifications.csv", 2, "case")),  # at build: test_site
+    "negative-count": (base_data(lifts=-1), (COMM, 2, "lifts")),
+    "implausible-base-data": (base_data(households=100, lifts=90), (COMM, 2, "lifts")),
+    "unknown-contract": (both(contract(), link("HT-9")), (Q1_HEAD, 2, "contract")),
+    "contract-not-income": (contract(category="labor"), (CONTRACTS, 2, "category")),
+    "contract-not-filed": (both(contract(filed_ref=""), link("HT-1")), (CONTRACTS, 2, "filed_ref")),
+    "contract-short": (both(contract(), link("HT-1")), (Q1_HEAD, 2, None)),
+    "contract-no-income": (contract(), (Q1_HEAD, 2, None)),
+    "income-after-contract": (
+        both(contract(end="2023-12-31", amount="2000.00"), link("HT-1")),
+        (Q1_HEAD, 2, None),
+    ),
+    "asset-no-income": (
+        both(base_data(lifts=4), set_cell(Q1_ITEMS, 3, "category", "other")),
+        (Q1_HEAD, 2, None),
+    ),
+    "below-peers": (None, (Q1_HEAD, 2, None)),  # needs a district of peers: test_completeness
 }
 
 

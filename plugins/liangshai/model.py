@@ -70,6 +70,12 @@ class Community:
     active_to: Quarter | None = None
     former_ids: tuple[str, ...] = ()
     former_names: tuple[str, ...] = ()
+    manager: str | None = None  # 物业服务企业 / 业委会 / 物管会
+    households: int | None = None  # base data (SPEC §3.4): None disables what needs it
+    floor_area: int | None = None
+    parking_spaces: int | None = None
+    lifts: int | None = None
+    ad_positions: int | None = None
     problems: list[Problem] = field(default_factory=list)
     file: str = ""
     row: int | None = None

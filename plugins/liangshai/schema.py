@@ -110,6 +110,7 @@ class Check:
     flag: str | None = None  # short red-flag label shown to owners
     owner: str | None = None  # the red flag explained to an owner
     fatal: bool = False  # refuses the whole build (a sealed figure would change quietly)
+    ask: str | None = None  # a question for owners to put to the company (no accusation)
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,60 @@ from pathlib import Path
 import yaml
 
 from ..quarter import Quarter
+from ..schema import FORMAT
+from .ledgers import make_ledgers
 from .plan import (
     AS_OF,
     LAST_QUARTER,
     REFERENCE,
-    SCENARIO_TEXT,
     SCENARIOS,
-    _ledgers,
     make_communities,
     money,
     statement_for,
 )
 from .write import write_csv, write_excel_statement, write_yaml_statement
+
+SCENARIO_TEXT = {  # for data/README.md
+    "corrected": (
+        "a sealed figure corrected, with a correction record",
+        "更正说明 with old and new figures; a new verification code",
+    ),
+    "late": ("published after the deadline", FORMAT.label("statuses.late")),
+    "missing": ("no statement", FORMAT.label("statuses.missing")),
+    "over_cap": ("costs over 30 % of income", "warning `cost-over-cap`, red flag"),
+    "no_approval": (
+        "a use without an owners' approval reference",
+        "warning `use-without-approval`, red flag",
+    ),
+    "not_deposited": (
+        "part of the balance not in the special account",
+        "warning `not-deposited`, red flag",
+    ),
+    "continuity": (
+        "opening balance ≠ last quarter's closing balance",
+        "warning `continuity-broken`, red flag",
+    ),
+    "no_account": (
+        "no special account registered, so no balance is in one",
+        "warnings `no-special-account`, `not-deposited` every quarter, red flags",
+    ),
+    "under_reported": (
+        "lift advertising reported at 60 % of what its contract brings in one quarter",
+        "warning `contract-short` with both amounts, red flag 「合同收入少报」",
+    ),
+    "lifts_no_ads": (
+        "lifts registered, no advertising contract and advertising income 0",
+        "warning `asset-no-income` every quarter, red flag 「有资产却没有收入」",
+    ),
+    "parking_low": (
+        "parking income per space a tenth of the district's other communities",
+        "warning `below-peers` every quarter, a question for owners to ask (no red flag)",
+    ),
+    "unfiled": (
+        "an advertising contract without its filing (报备) number",
+        "warning `contract-not-filed` on the contracts register",
+    ),
+}
 
 
 def settings_for(city_quarters: list[Quarter]) -> dict:
@@ -113,11 +155,12 @@ def generate(
         else:
             write_yaml_statement(folder / f"{header['community_id']}.yaml", header, items)
 
-    rect, insp, comp = _ledgers(plans, rng)
+    rect, insp, comp = make_ledgers(plans, rng)
     ledgers = out / "ledgers"
     write_csv(ledgers / "rectifications.csv", "rectifications", rect)
     write_csv(ledgers / "inspections.csv", "inspections", insp)
     write_csv(ledgers / "complaints.csv", "complaints", comp)
+    write_csv(ledgers / "contracts.csv", "contracts", [x for p in plans for x in p.contracts])
     write_csv(ledgers / "corrections.csv", "corrections", [])
     corrected = _seal_and_correct(out, qs, per_quarter, plans) if mixed else []
     planted = corrected + [

@@ -43,32 +43,14 @@ SCENARIOS = {  # name: (share of communities, checks it triggers)
     "not_deposited": (0.05, ("not-deposited",)),
     "continuity": (0.03, ("continuity-broken",)),
     "no_account": (0.03, ("no-special-account", "not-deposited")),
+    # Completeness (SPEC §3.4): money that was never reported
+    "under_reported": (0.04, ("contract-short",)),
+    "lifts_no_ads": (0.03, ("asset-no-income",)),
+    "parking_low": (0.03, ("below-peers",)),
+    "unfiled": (0.04, ("contract-not-filed",)),
 }
-SCENARIO_TEXT = {  # for data/README.md
-    "corrected": (
-        "a sealed figure corrected, with a correction record",
-        "更正说明 with old and new figures; a new verification code",
-    ),
-    "late": ("published after the deadline", FORMAT.label("statuses.late")),
-    "missing": ("no statement", FORMAT.label("statuses.missing")),
-    "over_cap": ("costs over 30 % of income", "warning `cost-over-cap`, red flag"),
-    "no_approval": (
-        "a use without an owners' approval reference",
-        "warning `use-without-approval`, red flag",
-    ),
-    "not_deposited": (
-        "part of the balance not in the special account",
-        "warning `not-deposited`, red flag",
-    ),
-    "continuity": (
-        "opening balance ≠ last quarter's closing balance",
-        "warning `continuity-broken`, red flag",
-    ),
-    "no_account": (
-        "no special account registered, so no balance is in one",
-        "warnings `no-special-account`, `not-deposited` every quarter, red flags",
-    ),
-}
+EVERY_QUARTER = {"no_account", "lifts_no_ads", "parking_low", "unfiled"}  # not one quarter
+MIN_PEERS = 6  # a district with fewer communities compares nothing (metrics.yaml, peers)
 LAST_QUARTER = Quarter(2025, 2)
 AS_OF = date(2025, 8, 15)
 CENT = Decimal("0.01")
@@ -78,6 +60,7 @@ CENT = Decimal("0.01")
 class Plan:
     community: dict
     scenarios: dict[str, Quarter | None] = field(default_factory=dict)
+    contracts: list[dict] = field(default_factory=list)  # rows of ledgers/contracts.csv
 
 
 def money(x: float) -> Decimal:
@@ -150,9 +133,9 @@ def make_communities(n: int, quarters: list[Quarter], rng: random.Random) -> lis
                 "active_to": "",
                 "former_ids": "",
                 "former_names": "",
-                "_households": rng.randint(200, 2400),
                 "_opening": rng.uniform(0, 60000),
             }
+            _base_data(c, rng)
             demo_left -= c["demonstration"] == "是"
             if rng.random() < 0.05 and len(quarters) > 2:
                 c["active_from"] = str(rng.choice(quarters[1:]))
@@ -163,7 +146,80 @@ def make_communities(n: int, quarters: list[Quarter], rng: random.Random) -> lis
     if plans and not any(p.community["former_ids"] for p in plans):
         _rename(plans[len(plans) // 2].community, rng)  # always show one renamed community
     _plant(plans, quarters, rng)
+    for plan in plans:
+        make_contracts(plan, quarters[0], rng)
     return plans
+
+
+def _base_data(c: dict, rng: random.Random) -> None:
+    """Households, floor area, parking spaces, lifts (SPEC §3.4), and who manages."""
+    households = rng.randint(200, 2400)
+    company, committee, council = FORMAT.tables["communities"].field("manager").values
+    roll = rng.random()
+    manager = company
+    if roll < 0.04:
+        manager = council
+    elif roll < 0.14 and c["committee"] == "已成立":
+        manager = committee
+    c.update(
+        manager=manager,
+        households=households,
+        floor_area=round(households * rng.uniform(85, 115)),
+        parking_spaces=round(households * rng.uniform(0.25, 0.6)),
+        lifts=max(2, households // 45),
+        ad_positions=0,
+    )
+
+
+# The income lines a community has under contract, decided once: (category, share of
+# communities, counterparty, asset, quarterly amount range, per lift or for the whole).
+_CONTRACTED = [
+    ("advertising", 1.0, "福州楼宇传媒有限公司", "{lifts} 部电梯轿厢广告位", (420, 560), True),
+    ("advertising", 0.6, "福州道闸广告有限公司", "出入口道闸广告位 2 个", (600, 2400), False),
+    ("entry_fee", 0.7, "福州丰收智能快递柜有限公司", "智能快递柜场地", (300, 1500), False),
+    ("base_station", 0.35, "中国铁塔股份有限公司福州市分公司", "屋面通信基站", (1500, 4500), False),
+    ("rent", 0.3, "福州便民超市", "架空层（便民超市）", (2000, 9000), False),
+]
+_DESCRIPTIONS = {
+    "福州楼宇传媒有限公司": "电梯广告（{lifts} 部）",
+    "福州道闸广告有限公司": "道闸广告",
+    "福州丰收智能快递柜有限公司": "智能快递柜进场费",
+    "中国铁塔股份有限公司福州市分公司": "移动通信基站占地费",
+    "福州便民超市": "架空层出租（便民超市）",
+}
+
+
+def make_contracts(plan: Plan, first: Quarter, rng: random.Random) -> None:
+    """The community's contracts, most of its income under them; a planted community has
+    no lift advertising contract (lifts_no_ads) or one contract not filed (unfiled)."""
+    c = plan.community
+    no_ads = "lifts_no_ads" in plan.scenarios
+    for k, (category, share, counterparty, asset, (low, high), per_lift) in enumerate(
+        _CONTRACTED, start=1
+    ):
+        if rng.random() >= share or (category == "advertising" and no_ads):
+            continue
+        amount = rng.uniform(low, high) * (c["lifts"] if per_lift else 1)
+        start = first.start - timedelta(days=rng.randint(30, 700))
+        plan.contracts.append(
+            {
+                "id": f"{c['id']}-ht{k}",
+                "community_id": c["id"],
+                "category": category,
+                "counterparty": counterparty,
+                "asset": asset.format(**c),
+                "start": start.isoformat(),
+                "end": "",
+                "amount": f"{money(amount):.2f}",
+                "period": "季",
+                "filed_ref": f"{c['district']}备〔{start.year}〕{rng.randint(1, 99)}号",
+                "note": "",
+            }
+        )
+    if any(x["counterparty"] == "福州道闸广告有限公司" for x in plan.contracts):
+        c["ad_positions"] = 2
+    if "unfiled" in plan.scenarios and plan.contracts:
+        plan.contracts[0]["filed_ref"] = ""
 
 
 def _rename(c: dict, rng: random.Random) -> None:
@@ -173,38 +229,46 @@ def _rename(c: dict, rng: random.Random) -> None:
 
 
 def _plant(plans: list[Plan], quarters: list[Quarter], rng: random.Random) -> None:
-    """Give a controlled share of communities one planted problem each."""
-    order = [i for i, p in enumerate(plans) if not p.community["active_from"]]  # active throughout
-    rng.shuffle(order)
-    start = 0
+    """Give a controlled share of communities one planted problem each (a low-parking one
+    only where its district has peers enough to compare with)."""
+    free = [i for i, p in enumerate(plans) if not p.community["active_from"]]  # active throughout
+    rng.shuffle(free)
+    sizes: dict[str, int] = {}
+    for p in plans:
+        sizes[p.community["district"]] = sizes.get(p.community["district"], 0) + 1
     for scenario, (share, _) in SCENARIOS.items():
         count = max(1, round(share * len(plans))) if len(plans) >= 20 else 0
-        for i in order[start : start + count]:
+        eligible = [
+            i
+            for i in free
+            if scenario != "parking_low" or sizes[plans[i].community["district"]] > MIN_PEERS
+        ]
+        for i in eligible[:count]:
+            free.remove(i)
             plan = plans[i]
             # continuity needs a quarter before it; others may hit any quarter
             choices = quarters[1:] if scenario == "continuity" else quarters
-            plan.scenarios[scenario] = None if scenario == "no_account" else rng.choice(choices)
+            plan.scenarios[scenario] = None if scenario in EVERY_QUARTER else rng.choice(choices)
             if scenario == "no_account":
                 plan.community.update(account_type="", account_bank="", account_no="")
-        start += count
 
 
-def _income(rng, households):
-    lifts = max(2, households // 45)
-    lines = [("parking", "公共道路及地面停车位使用费", households * rng.uniform(6, 16))]
-    lines.append(("advertising", f"电梯广告（{lifts} 部）", lifts * rng.uniform(420, 560)))
-    if rng.random() < 0.6:
-        lines.append(("advertising", "道闸广告", rng.uniform(600, 2400)))
-    if rng.random() < 0.7:
-        lines.append(("entry_fee", "智能快递柜进场费", rng.uniform(300, 1500)))
-    if rng.random() < 0.3:
-        lines.append(("entry_fee", "自助售水机进场费", rng.uniform(150, 600)))
-    if rng.random() < 0.35:
-        lines.append(("base_station", "移动通信基站占地费", rng.uniform(1500, 4500)))
-    if rng.random() < 0.3:
-        lines.append(("rent", "架空层出租（便民超市）", rng.uniform(2000, 9000)))
-    lines.append(("interest", "专户利息", rng.uniform(5, 80)))
-    return [(c, d, money(a)) for c, d, a in lines]
+def _income(plan: Plan, q: Quarter, rng: random.Random) -> list[tuple]:
+    """(category, description, amount, contract id) of a quarter's income: the contracts'
+    amounts as agreed (60 % of the first, when under-reported this quarter), parking by the
+    spaces (a tenth of the usual when planted low), interest."""
+    c = plan.community
+    low = "parking_low" in plan.scenarios
+    per_space = rng.uniform(3, 4.5) if low else rng.uniform(30, 45)
+    lines = [("parking", "公共道路及地面停车位使用费", money(c["parking_spaces"] * per_space), "")]
+    for k, contract in enumerate(plan.contracts):
+        amount = Decimal(contract["amount"])
+        if k == 0 and plan.scenarios.get("under_reported") == q:
+            amount = money(float(amount) * 0.6)
+        text = _DESCRIPTIONS[contract["counterparty"]].format(**c)
+        lines.append((contract["category"], text, amount, contract["id"]))
+    lines.append(("interest", "专户利息", money(rng.uniform(5, 80)), ""))
+    return lines
 
 
 def _costs(rng, income, share):
@@ -231,8 +295,8 @@ _USES = [
 def statement_for(plan: Plan, q: Quarter, opening: Decimal, rng: random.Random):
     """One statement and its items as rows of the batch format; and the true closing balance."""
     c = plan.community
-    income = _income(rng, c["_households"])
-    total_in = sum(a for _, _, a in income)
+    income = _income(plan, q, rng)
+    total_in = sum(line[2] for line in income)
     share = (
         rng.uniform(0.35, 0.5) if plan.scenarios.get("over_cap") == q else rng.uniform(0.12, 0.26)
     )
@@ -272,11 +336,11 @@ def statement_for(plan: Plan, q: Quarter, opening: Decimal, rng: random.Random):
         "account_balance": f"{account:.2f}",
         "note": "",
     }
-    items = [("income", cat, text, amt, "") for cat, text, amt in income]
-    items += [("cost", cat, text, amt, "") for cat, text, amt in costs]
-    items += uses
+    items = [("income", cat, text, amt, "", contract) for cat, text, amt, contract in income]
+    items += [("cost", cat, text, amt, "", "") for cat, text, amt in costs]
+    items += [(*use, "") for use in uses]
     if deposited > 0 and c["account_type"]:
-        items.append(("deposit", "special_account", "公共收益转存专户", deposited, ""))
+        items.append(("deposit", "special_account", "公共收益转存专户", deposited, "", ""))
     day = q.end - timedelta(days=rng.randint(0, 20))
     rows = [
         {
@@ -288,79 +352,9 @@ def statement_for(plan: Plan, q: Quarter, opening: Decimal, rng: random.Random):
             "amount": f"{amt:.2f}",
             "date": day.isoformat(),
             "approval_ref": ref,
-            "contract": "",
+            "contract": contract,
             "note": "",
         }
-        for s, cat, text, amt, ref in items
+        for s, cat, text, amt, ref, contract in items
     ]
     return header, rows, closing
-
-
-def _ledgers(plans, rng):
-    space = FORMAT.tables["rectifications"].field("problem_type").values
-    rect, insp, comp = [], [], []
-    for plan in plans:
-        c = plan.community
-        if rng.random() < 0.12:
-            found = date(2024, 5, 1) + timedelta(days=rng.randint(0, 400))
-            deadline = found + timedelta(days=rng.choice([30, 60, 90]))
-            closed = deadline < AS_OF and rng.random() < 0.8
-            closed_on = found + timedelta(days=rng.randint(7, (deadline - found).days))
-            rect.append(
-                {
-                    "id": f"ZG-{found.year}-{len(rect) + 1:04d}",
-                    "community_id": c["id"],
-                    "problem_type": rng.choice(space[:9]),
-                    "description": "排查发现公共空间被占用或用途改变",
-                    "source": rng.choice(["自查", "抽查", "投诉", "12345"]),
-                    "found_on": found.isoformat(),
-                    "deadline": deadline.isoformat(),
-                    "measure": "已清退并恢复原用途" if closed else "",
-                    "responsible": c["company"],
-                    "status": "已销号" if closed else "整改中",
-                    "closed_on": closed_on.isoformat() if closed and closed_on <= AS_OF else "",
-                }
-            )
-            if rect[-1]["status"] == "已销号" and not rect[-1]["closed_on"]:
-                rect[-1].update(status="整改中", measure="")
-            if rect[-1]["source"] in ("抽查", "投诉") and rng.random() < 0.5:
-                rect[-1]["credit_deduction"] = str(rng.choice([2, 3, 5]))
-                if not any(r.get("case") for r in rect) and rect[-1]["status"] == "已销号":
-                    rect[-1]["case"] = "case-occupied-ground-floor"
-        if rng.random() < 0.6:
-            day = date(2024, 6, 1) + timedelta(days=rng.randint(0, 420))
-            insp.append(
-                {
-                    "community_id": c["id"],
-                    "date": day.isoformat(),
-                    "unit": f"{c['street']}办事处",
-                    "note": "",
-                    "result": rng.choices(["合格", "基本合格", "不合格"], [70, 20, 10])[0],
-                }
-            )
-        if rng.random() < 0.08:
-            got = date(2024, 3, 1) + timedelta(days=rng.randint(0, 500))
-            closed = rng.random() < 0.75
-            closed_on = got + timedelta(days=rng.randint(3, 40))
-            closed = closed and closed_on <= AS_OF
-            comp.append(
-                {
-                    "id": f"TS-{got.year}-{len(comp) + 1:04d}",
-                    "received_on": got.isoformat(),
-                    "deadline": (got + timedelta(days=15)).isoformat(),
-                    "channel": rng.choice(["投诉", "信访", "12345"]),
-                    "community_id": c["id"],
-                    "topic": rng.choice(
-                        [
-                            "停车费去向不明",
-                            "电梯广告收入未公示",
-                            "架空层被出租",
-                            "公共收益未转存专户",
-                        ]
-                    ),
-                    "status": "已销号" if closed else "办理中",
-                    "closed_on": closed_on.isoformat() if closed else "",
-                    "outcome": "已督促物业公司补充公示并向业主说明" if closed else "",
-                }
-            )
-    return rect, insp, comp

@@ -24,7 +24,7 @@ from .files import Source, irregular, sniff
 
 REQUIRED = ("site.yaml", "districts.yaml", "communities.csv")
 FOLDERS = ("statements", "ledgers", "seals")
-LEDGERS = ("rectifications", "inspections", "complaints", "corrections")
+LEDGERS = tuple(name for name, table in FORMAT.tables.items() if table.ledger)
 QUARTER_TABLES = ("statements", "items")
 YAML_SUFFIXES = (".yaml", ".yml")
 

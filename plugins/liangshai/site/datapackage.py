@@ -17,11 +17,11 @@ from decimal import Decimal
 from ..assess.ledgers import ledger_rows
 from ..assess.metrics import Metrics
 from ..exports.safe import neutral
+from ..load.layout import LEDGERS
 from ..model import Dataset
 from ..schema import FORMAT, Field
 from .opendata import to_json
 
-LEDGERS = ("rectifications", "inspections", "complaints", "corrections")
 WITHHELD = {"communities": ("account_no",)}  # never published whole
 STATUS_COLUMNS = (
     "community_id",
@@ -156,7 +156,7 @@ def resources() -> list[dict]:
             "schema": {"fields": _table_fields("districts", required=True), "primaryKey": ["slug"]},
         },
     ]
-    for name in LEDGERS:
+    for name in LEDGERS:  # every ledger of the format, in its order
         table = FORMAT.tables[name]
         schema = {"fields": _table_fields(name, required=True), "foreignKeys": [_foreign_key()]}
         if "id" in table.key:

@@ -23,6 +23,7 @@ from ..model import Dataset, Statement
 from ..parallel import WorkerFailed, in_parallel
 from ..problems import Problem, Report
 from ..schema import FORMAT
+from .completeness import check_base_data, check_completeness
 from .ledgers import check_ledger
 from .registry import build_communities, build_districts
 from .seals import check_seals
@@ -79,6 +80,7 @@ def registry_key(inputs: Inputs, as_of: date) -> str:
 def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = None) -> Dataset:
     districts = build_districts(inputs.districts, report)
     communities, aliases = build_communities(inputs.communities, districts, report)
+    check_base_data(communities, report)
     data = Dataset(
         settings=inputs.settings,
         as_of=as_of,
@@ -100,6 +102,7 @@ def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = N
     data.ledgers = {
         name: check_ledger(name, records, data) for name, records in inputs.ledgers.items()
     }
+    check_completeness(data)
     data.seal_log = inputs.seals
     check_seals(data, inputs.seals.seals)
     for statement in list(data.statements.values()) + data.rejected:

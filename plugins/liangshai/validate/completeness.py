@@ -1,0 +1,229 @@
+"""Is all the money there? Base data, contracts and peers against what a statement reports.
+
+A statement can add up and still leave money out. Three things show it (SPEC §3.4):
+- the contracts register (ledgers/contracts.csv): income due under a contract in a quarter,
+  pro rata for the days it ran, against the income reported under it (少报), a contract with
+  no income, income after a contract ended, a contract never filed (报备);
+- the registry's assets (lifts, ad positions, parking spaces) with no income in their category
+  and no note saying why;
+- the district's other communities: income per asset and month far below their median is a
+  question to ask the company, never an accusation.
+Thresholds are in metrics.yaml (`completeness`); every finding is a named check of format.yaml,
+attached to the statement, so that flags reach its page and poster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median
+
+from ..load.rows import Record
+from ..model import Community, Dataset, Statement
+from ..numbers import money
+from ..quarter import Quarter
+from ..schema import FORMAT, METRICS_FILE, read_yaml
+
+RULES = read_yaml(METRICS_FILE)["completeness"]
+TOLERANCE = {k: Decimal(v) for k, v in RULES["contract_tolerance"].items()}
+BASE_COUNTS = ("households", "floor_area", "parking_spaces", "lifts", "ad_positions")
+_PER_QUARTER = {"月": Decimal(3), "季": Decimal(1), "年": Decimal("0.25")}  # periods in a quarter
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Contract:
+    id: str
+    community_id: str
+    category: str
+    counterparty: str
+    asset: str
+    start: date
+    end: date | None
+    amount: Decimal
+    period: str
+    row: Record
+
+    def due(self, q: Quarter) -> Decimal:
+        """What the contract brings in quarter q, pro rata for the days it ran in it."""
+        first, last = max(self.start, q.start), min(self.end or q.end, q.end)
+        if last < first:
+            return Decimal(0)
+        if self.period == "一次性":
+            return self.amount if q.start <= self.start <= q.end else Decimal(0)
+        days = Decimal((last - first).days + 1) / Decimal((q.end - q.start).days + 1)
+        return (self.amount * _PER_QUARTER[self.period] * days).quantize(CENT, ROUND_HALF_UP)
+
+
+def check_base_data(communities: dict[str, Community], report) -> None:
+    """Counts that cannot be (negative: treated as not given) or are unlikely for the number
+    of households (a typo in 户数 or 电梯)."""
+    table = FORMAT.tables["communities"]
+    bounds = {k: tuple(Decimal(x) for x in v) for k, v in RULES["plausible_per_household"].items()}
+    for c in communities.values():
+        where = {"file": c.file, "row": c.row, "community_id": c.id}
+        for name in BASE_COUNTS:
+            value = getattr(c, name)
+            if value is not None and value < 0:
+                label = table.field(name).label
+                c.problems.append(
+                    report.add("negative-count", field=name, label=label, value=value, **where)
+                )
+                setattr(c, name, None)
+        if not c.households:
+            continue
+        for name, (low, high) in bounds.items():
+            value = getattr(c, name)
+            per = Decimal(value or 0) / c.households
+            if value is not None and not low <= per <= high:
+                details = {"households": c.households, "per": f"{per:.2f}"}
+                label = table.field(name).label
+                c.problems.append(
+                    report.add(
+                        "implausible-base-data",
+                        field=name,
+                        label=label,
+                        value=value,
+                        details=details,
+                        **where,
+                    )
+                )
+
+
+def contracts_of(data: Dataset) -> dict[str, list[Contract]]:
+    """The valid contracts by community; a contract whose category is not an income category
+    is an error on its row (and not used)."""
+    out: dict[str, list[Contract]] = {}
+    for r in data.valid_rows("contracts"):
+        category = FORMAT.category("income", r["category"] or "")
+        if category is None:
+            r.problems.append(
+                data.report.add(
+                    "contract-not-income",
+                    file=r.file,
+                    row=r.row,
+                    field="category",
+                    value=r["id"],
+                    details={"category": r["category"]},
+                )
+            )
+            continue
+        if not r["filed_ref"]:
+            r.problems.append(
+                data.report.add(
+                    "contract-not-filed",
+                    file=r.file,
+                    row=r.row,
+                    field="filed_ref",
+                    value=r["id"],
+                    community_id=r["community_id"],
+                    details={"counterparty": r["counterparty"]},
+                )
+            )
+        fields = ("id", "community_id", "counterparty", "asset", "start", "end", "amount")
+        contract = Contract(
+            **{f: r[f] for f in fields}, category=category.code, period=r["period"], row=r
+        )
+        out.setdefault(contract.community_id, []).append(contract)
+    return out
+
+
+def check_completeness(data: Dataset) -> None:
+    contracts = contracts_of(data)
+    shown = [
+        s for s in data.statements.values() if not any(p.severity == "error" for p in s.problems)
+    ]
+    for s in shown:
+        own = contracts.get(s.community_id, [])
+        _check_contracts(data, s, own)
+        _check_assets(data, s, own)
+    _check_peers(data, shown)
+
+
+def _problem(data: Dataset, s: Statement, code: str, **kw) -> None:
+    where = {"file": s.file, "row": s.row, "community_id": s.community_id}
+    s.problems.append(data.report.add(code, quarter=str(s.quarter), **where, **kw))
+
+
+def _check_contracts(data: Dataset, s: Statement, own: list[Contract]) -> None:
+    by_id = {c.id: c for c in own}
+    linked: dict[str, Decimal] = {}
+    for item in s.items:
+        if item.section != "income" or not item.contract:
+            continue
+        if item.contract in by_id:
+            linked[item.contract] = linked.get(item.contract, Decimal(0)) + (item.amount or 0)
+        elif own:  # a community with contracts names them; anything else is a mistake
+            _problem(data, s, "unknown-contract", field="contract", value=item.contract)
+    note = s.note or ""
+    for c in own:
+        due, reported = c.due(s.quarter), linked.get(c.id, Decimal(0))
+        details = {
+            "contract": c.id,
+            "counterparty": c.counterparty,
+            "asset": c.asset,
+            "due": money(due),
+            "reported": money(reported),
+            "diff": money(due - reported),
+        }
+        short = due - reported > max(due * TOLERANCE["share"], TOLERANCE["minimum"])
+        if due and not reported and c.id not in note and short:
+            _problem(data, s, "contract-no-income", value=c.id, details=details)
+        elif due and reported and short:
+            _problem(data, s, "contract-short", value=c.id, details=details)
+        if reported and not due and c.end is not None and c.end < s.quarter.start:
+            details["end"] = c.end
+            _problem(data, s, "income-after-contract", value=c.id, details=details)
+
+
+def _check_assets(data: Dataset, s: Statement, own: list[Contract]) -> None:
+    """A registered asset with no income in its category, no contract in force for that
+    category (the contract checks speak then) and no note on the statement."""
+    if (s.note or "").strip():
+        return
+    c = data.communities[s.community_id]
+    by_category: dict[str, list[str]] = {}
+    for rule in RULES["assets"]:
+        count = getattr(c, rule["asset"])
+        if count:
+            by_category.setdefault(rule["category"], []).append(f" {count} {rule['unit']}")
+    for category, assets in by_category.items():
+        if any(k.category == category and k.due(s.quarter) for k in own):
+            continue
+        if not any(i.section == "income" and i.category == category for i in s.items):
+            label = FORMAT.category("income", category).short
+            details = {"asset": "、".join(assets), "category": label}
+            _problem(data, s, "asset-no-income", details=details)
+
+
+def _check_peers(data: Dataset, shown: list[Statement]) -> None:
+    """Income per asset and month against the median of the district's other communities
+    that registered the asset and published that quarter."""
+    peers = RULES["peers"]
+    for measure in peers["measures"]:
+        groups: dict[tuple, list[tuple[Statement, Decimal]]] = {}
+        for s in shown:
+            c = data.communities[s.community_id]
+            count = getattr(c, measure["asset"])
+            if count:
+                income = sum((i.amount or 0 for i in _income(s, measure["category"])), Decimal(0))
+                groups.setdefault((c.district, s.quarter), []).append((s, income / count / 3))
+        for members in groups.values():
+            if len(members) <= peers["minimum"]:
+                continue
+            for s, value in members:
+                others = [v for t, v in members if t is not s]
+                middle = Decimal(median(others))
+                if value and value < middle * Decimal(peers["below_share"]):
+                    details = {
+                        "what": measure["what"],
+                        "median": money(middle),
+                        "peers": len(others),
+                    }
+                    _problem(data, s, "below-peers", value=money(value), details=details)
+
+
+def _income(s: Statement, category: str) -> Iterator:
+    return (i for i in s.items if i.section == "income" and i.category == category)
