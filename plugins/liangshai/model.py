@@ -194,6 +194,7 @@ class Dataset:
     root: Path | None = None
     registry_key: str = ""
     seal_log: object = None  # load.seals.SealLog: the seal files as read, published with the site
+    contracts: dict = field(default_factory=dict)  # community id -> its valid Contracts
 
     @cached_property
     def quarters(self) -> list[Quarter]:

@@ -212,7 +212,7 @@ def make_contracts(plan: Plan, first: Quarter, rng: random.Random) -> None:
                 "end": "",
                 "amount": f"{money(amount):.2f}",
                 "period": "季",
-                "filed_ref": f"{c['district']}备〔{start.year}〕{rng.randint(1, 99)}号",
+                "filed_ref": f"榕房备〔{start.year}〕{rng.randint(1, 99)}号",
                 "note": "",
             }
         )

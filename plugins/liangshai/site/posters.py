@@ -70,6 +70,7 @@ def poster_data(view: CommunityView, url: str, draft: bool) -> dict:
         "posted_on": None,
         "code": None,
         "due": None,
+        "share": None,
     }
     if latest is None:
         return p
@@ -93,6 +94,13 @@ def poster_data(view: CommunityView, url: str, draft: bool) -> dict:
             (head.field("account_balance").label, money(s.account_balance), True),
         ]
         p.update(posted_on=cn_date(s.published_on), code=s.verification_code)
+        share = view.share
+        if share:
+            p["share"] = (
+                f"按 {share.households} 户计，每户约：{FORMAT.label('sections.income')} "
+                f"{money(share.income)} 元，{FORMAT.label('statements.closing_balance')} "
+                f"{money(share.closing)} 元"
+            )
     elif latest.status is Status.INVALID and s is not None:
         p["posted_on"] = cn_date(s.published_on)
     return p

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote
 
 from ..assess.ledgers import LedgerIndex, LedgerView
 from ..assess.metrics import Metrics
 from ..assess.status import RedFlag, Status, red_flags
-from ..model import Community, Dataset, District, Statement
+from ..model import ZERO, Community, Dataset, District, Statement
 from ..numbers import money
-from ..problems import Problem
+from ..problems import Placeholders, Problem
 from ..quarter import Quarter
 from ..schema import FORMAT
 
@@ -72,6 +73,40 @@ def summary(s: Statement) -> str:
     return f"{'，'.join([*sums, closing])}。{code}"
 
 
+@dataclass(frozen=True)
+class Share:
+    """A quarter's income and closing balance per household, to the yuan (SPEC §3.4)."""
+
+    households: int
+    income: Decimal
+    closing: Decimal
+
+
+@dataclass(frozen=True)
+class YearView:
+    """A year whose four quarters are all shown: its sums, and whether they add up."""
+
+    year: int
+    totals: dict[str, Decimal]  # SUMMED sections
+    net: Decimal  # 本期: income − cost − use over the year
+    opening: Decimal  # the first quarter's opening balance
+    closing: Decimal  # the fourth quarter's closing balance (累计)
+    gap: Decimal  # opening + net − closing: 0 when the year adds up
+
+
+@dataclass(frozen=True)
+class ContractLine:
+    """A contract in force in a quarter: what it brings, and what was reported under it."""
+
+    contract: object  # validate.completeness.Contract
+    due: Decimal
+    reported: Decimal
+
+
+def _per(amount: Decimal, households: int) -> Decimal:
+    return (amount / households).quantize(Decimal(1), ROUND_HALF_UP)
+
+
 @dataclass
 class CommunityView:
     community: Community
@@ -82,6 +117,65 @@ class CommunityView:
     complaints: list[dict]
     hotline: str
     as_of: object
+    contracts: list = field(default_factory=list)  # the community's Contracts
+
+    @property
+    def share(self) -> Share | None:
+        """The latest shown quarter per household, when the registry gives 户数."""
+        latest, households = self.latest, self.community.households
+        if not households or latest is None or not latest.shown:
+            return None
+        s = latest.statement
+        return Share(
+            households, _per(s.total("income"), households), _per(s.closing_balance, households)
+        )
+
+    @property
+    def questions(self) -> list[str]:
+        """Questions for owners to put to the company about the latest quarter (a figure
+        far below the district's, say): never accusations, so not red flags."""
+        latest = self.latest
+        if latest is None or latest.statement is None:
+            return []
+        return [
+            p.check.ask.format_map(Placeholders(p.details, value=p.value))
+            for p in latest.statement.problems
+            if p.check.ask
+        ]
+
+    @property
+    def years(self) -> list[YearView]:
+        """Each year whose four quarters are shown, newest first."""
+        by_year: dict[int, list] = {}
+        for qv in self.with_figures:
+            by_year.setdefault(qv.quarter.year, []).append(qv)
+        out = []
+        for year, qvs in sorted(by_year.items(), reverse=True):
+            if len(qvs) < 4:
+                continue
+            statements = [qv.statement for qv in sorted(qvs, key=lambda qv: qv.quarter)]
+            totals = {code: sum((s.totals[code] for s in statements), ZERO) for code in SUMMED}
+            net = totals["income"] - totals["cost"] - totals["use"]
+            opening, closing = statements[0].opening_balance, statements[-1].closing_balance
+            out.append(YearView(year, totals, net, opening, closing, opening + net - closing))
+        return out
+
+    @property
+    def contract_lines(self) -> list[ContractLine]:
+        """The contracts in force in the latest shown quarter, with what each brings."""
+        latest = self.latest
+        if latest is None or not latest.shown:
+            return []
+        s, out = latest.statement, []
+        for k in self.contracts:
+            due = k.due(s.quarter)
+            reported = sum(
+                (i.amount or ZERO for i in s.items if i.section == "income" and i.contract == k.id),
+                ZERO,
+            )
+            if due or reported:
+                out.append(ContractLine(k, due, reported))
+        return out
 
     @property
     def latest(self) -> QuarterView | None:
@@ -118,6 +212,10 @@ class CommunityView:
             self.complaints,
             self.hotline,
             self.as_of,
+            [
+                (k.id, k.counterparty, k.asset, k.start, k.end, k.amount, k.period)
+                for k in self.contracts
+            ],
         )
 
     @property
@@ -186,6 +284,7 @@ def community_view(
         complaints=ledgers.of("complaints", community.id),
         hotline=str(data.settings["hotline"]),
         as_of=data.as_of,
+        contracts=data.contracts.get(community.id, []),
     )
 
 

@@ -131,7 +131,7 @@ def contracts_of(data: Dataset) -> dict[str, list[Contract]]:
 
 
 def check_completeness(data: Dataset) -> None:
-    contracts = contracts_of(data)
+    data.contracts = contracts = contracts_of(data)
     shown = [
         s for s in data.statements.values() if not any(p.severity == "error" for p in s.problems)
     ]
