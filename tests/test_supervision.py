@@ -258,7 +258,15 @@ def test_monthly_report(sample_copy, tmp_path):
     data = validate_folder(sample_copy)
     paths, left_out = write_report(data, "2024-12", tmp_path)
     wb = load_workbook(paths[0])
-    assert wb.sheetnames == ["整改台账", "抽查核实", "投诉线索", "区县指标", "未列入"]
+    assert wb.sheetnames == [
+        "整改台账",
+        "抽查核实",
+        "投诉线索",
+        "区县指标",
+        "通报候选",
+        "通报候选统计",
+        "未列入",
+    ]
     # every ledger row is in the export or named in 未列入 with why
     listed = sum(wb[s].max_row - 1 for s in ("整改台账", "抽查核实", "投诉线索"))
     total = sum(len(data.ledgers[n]) for n in ("rectifications", "inspections", "complaints"))

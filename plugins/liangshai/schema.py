@@ -111,6 +111,7 @@ class Check:
     owner: str | None = None  # the red flag explained to an owner
     fatal: bool = False  # refuses the whole build (a sealed figure would change quietly)
     ask: str | None = None  # a question for owners to put to the company (no accusation)
+    watch: bool = False  # puts the community on the bureau's list of 通报 candidates
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ PAGES = (
     "companies",
     "ledgers",
     "verify",
+    "watch",
 )
 _PAGE_PATHS = {
     "home": "",
@@ -30,6 +31,7 @@ _PAGE_PATHS = {
     "district": "d/{key}/",
     "company": "company/{key}/",
     "companies": "company/",
+    "watch": "watch/{key}/",
 }
 SETTINGS = [
     ("LIANGSHAI_DATA", "data", "the data folder, relative to the settings file"),
@@ -61,7 +63,7 @@ SETTINGS = [
 ]
 DEFAULTS = {name: default for name, default, _ in SETTINGS}
 INTERNAL = {"LIANGSHAI_RESULT", "LIANGSHAI_REUSE"}  # set by build.py during a build
-KEYED = {"community", "district", "company"}  # pages with one address per {key}
+KEYED = {"community", "district", "company", "watch"}  # pages with one address per {key}
 _KINDS = {bool: "True 或 False", int: "整数", str: "文字（路径或网址）"}
 
 

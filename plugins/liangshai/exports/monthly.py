@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..assess.ledgers import ledger_rows
 from ..assess.metrics import CITY, compute
+from ..assess.watch import candidates, counts, reason_labels
 from ..model import Dataset
 from ..schema import FORMAT
 from .safe import append_row, neutral
@@ -25,6 +26,8 @@ LEDGERS = ("rectifications", "inspections", "complaints")
 SHEETS = {
     **{name: FORMAT.label(f"tables.{name}") for name in LEDGERS},
     "metrics": "区县指标",
+    "watch": "通报候选",
+    "watch_counts": "通报候选统计",
     "left_out": "未列入",
 }
 DISTRICT, NAME = FORMAT.label("communities.district"), FORMAT.label("communities.name")
@@ -108,6 +111,36 @@ def left_out_frame(data: Dataset, end: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
 
 
+def watch_frames(data: Dataset, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 通报 candidates of the last quarter ended by `end` (as the data stood then), one
+    row each; and their counts by reason, per district and per property company."""
+    metrics = compute(data, as_of=end)
+    reasons = reason_labels()
+    found = candidates(data, metrics.statuses, metrics.quarters[-1]) if metrics.quarters else []
+    company = FORMAT.label("communities.company")
+    quarter = FORMAT.label("statements.quarter")
+    columns = [DISTRICT, FORMAT.label("communities.id"), NAME, company, quarter, "原因"]
+    rows = [
+        (
+            data.districts[x.community.district].full_name,
+            x.community.id,
+            x.community.name,
+            x.community.company or "",
+            str(x.quarter),
+            "、".join(x.reasons),
+        )
+        for x in found
+    ]
+    groups: dict[tuple[str, str], list] = {}
+    for x in found:
+        groups.setdefault((DISTRICT, data.districts[x.community.district].full_name), []).append(x)
+        groups.setdefault((company, x.community.company or "—"), []).append(x)
+    tally = [(kind, name, *counts(members).values()) for (kind, name), members in groups.items()]
+    tally.sort(key=lambda r: (r[0] != DISTRICT, r[1]))
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame, pd.DataFrame(tally, columns=["分组", "区县或企业", *reasons.values()])
+
+
 def metrics_frame(data: Dataset, end: date) -> pd.DataFrame:
     metrics = compute(data, as_of=end)
     rows = []
@@ -173,6 +206,7 @@ def write_report(data: Dataset, month: str, out: Path) -> tuple[list[Path], list
     end = month_end(month)
     frames = {name: ledger_frame(data, name, end) for name in LEDGERS}
     frames["metrics"] = metrics_frame(data, end)
+    frames["watch"], frames["watch_counts"] = watch_frames(data, end)
     frames["left_out"] = left_out_frame(data, end)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

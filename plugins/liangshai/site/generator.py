@@ -14,6 +14,7 @@ from pelican.generators import Generator
 
 from ..assess.ledgers import LedgerIndex
 from ..assess.metrics import compute
+from ..assess.watch import candidates
 from ..parallel import WorkerFailed, in_parallel
 from ..settings import setting_path
 from ..validate.folder import blocking, gc_paused, validate_folder
@@ -43,6 +44,7 @@ class LiangshaiGenerator(Generator):
             for view in self.views.values():
                 self.by_district.setdefault(view.community.district, []).append(view)
             self.companies = company_views(self.views, self.ledgers)
+            self.candidates = candidates(data, self.metrics.statuses, self.metrics.quarters[-1])
         self.urls = Urls(s, data.settings.get("site_url", ""))
         self.posters = Posters(data, self.views, Path(self.theme), self.cache(), self.urls)
         self.posted = self.posters.posted()
@@ -119,12 +121,14 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
             partial(sitefiles.reference_tables, out, data, self.metrics),
+            *(partial(page, "watch", str(q), c) for q, c in pages.watch_pages(data, self.metrics)),
         ]
+        latest = self.metrics.quarters[-1], self.candidates
         for slug, district in data.districts.items():
             views = self.by_district.get(slug, [])
             ledgers = self.ledgers.view({v.community.id for v in views})
             if not units.reused(units.district(district, views, ledgers)):
-                context = pages.district_page(self.metrics, district, views, ledgers)
+                context = pages.district_page(self.metrics, district, views, ledgers, latest)
                 jobs.append(partial(page, "district", slug, context))
         keys = {}
         for cid, view in self.views.items():
@@ -135,7 +139,7 @@ class LiangshaiGenerator(Generator):
                 store.put(key, self.fragment(view))
         for co in self.companies.values():
             if not units.reused(units.company(co)):
-                jobs.append(partial(page, "company", co.code, pages.company_page(co)))
+                jobs.append(partial(page, "company", co.code, pages.company_page(co, latest)))
         return jobs, [keys[cid] for cid in sorted(keys)]
 
     def fragment(self, view) -> opendata.Fragment:

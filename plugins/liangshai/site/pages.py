@@ -14,10 +14,12 @@ from markupsafe import Markup
 from ..assess.ledgers import LedgerView
 from ..assess.metrics import CITY, DEFINITIONS, Metrics, Rate
 from ..assess.status import Status
+from ..assess.watch import Candidate, candidates, counts, reason_labels
 from ..load.seals import HEADS, PUBLISHED, SealLog
 from ..model import Dataset, District
 from ..quarter import Quarter
 from ..schema import FORMAT
+from ..validate.completeness import RULES as COMPLETENESS
 from . import charts
 from .posters import SIZE_NAMES, Posted
 from .urls import Urls
@@ -73,14 +75,21 @@ def home_page(metrics: Metrics, by_district: dict[str, list], data: Dataset) -> 
 
 @dataclass(frozen=True)
 class MethodsPage:
-    """How every figure is defined, with the city's latest as an example."""
+    """How every figure is defined, with the city's latest as an example; the completeness
+    checks' thresholds (metrics.yaml, `completeness`)."""
 
     quarter: Quarter
     city: dict[str, Rate]
+    complete: dict
 
 
 def methods_page(metrics: Metrics) -> MethodsPage:
-    return MethodsPage(metrics.quarters[-1], metrics.latest())
+    rules = dict(COMPLETENESS)
+    rules["assets"] = [
+        {**rule, "label": FORMAT.category("income", rule["category"]).short}
+        for rule in COMPLETENESS["assets"]
+    ]
+    return MethodsPage(metrics.quarters[-1], metrics.latest(), rules)
 
 
 @dataclass(frozen=True)
@@ -93,30 +102,68 @@ class DistrictPage:
     quarter: Quarter
     latest: dict[str, Rate]
     history: list[tuple[Quarter, dict[str, Rate]]]  # newest first
+    watch: dict[str, int]  # the latest quarter's 通报 candidates by reason (counts())
 
 
 def district_page(
-    metrics: Metrics, district: District, views: list, ledgers: LedgerView
+    metrics: Metrics, district: District, views: list, ledgers: LedgerView, latest: tuple
 ) -> DistrictPage:
+    """`latest`: the latest quarter and its 通报 candidates (assess.watch)."""
     history = [(q, metrics.get(district.slug, q)) for q in reversed(metrics.quarters)]
-    return DistrictPage(
-        district,
-        district_list(views),
-        ledgers,
-        metrics.quarters[-1],
-        metrics.latest(district.slug),
-        history,
-    )
+    quarter, found = latest
+    watched = counts([x for x in found if x.community.district == district.slug])
+    rates = metrics.latest(district.slug)
+    return DistrictPage(district, district_list(views), ledgers, quarter, rates, history, watched)
+
+
+@dataclass(frozen=True)
+class WatchGroup:
+    district: District
+    candidates: list[Candidate]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class WatchPage:
+    """The bureau's list of 通报 candidates for one quarter, by district and company."""
+
+    quarter: Quarter
+    quarters: list[Quarter]  # every quarter with a list, newest first
+    reasons: dict[str, str]  # count key -> its words
+    counts: dict[str, int]  # city-wide
+    groups: list[WatchGroup]
+
+
+def watch_pages(data: Dataset, metrics: Metrics) -> list[tuple[Quarter, WatchPage]]:
+    """A list of 通报 candidates for every quarter counted."""
+    return [(q, watch_page(data, metrics, q)) for q in metrics.quarters]
+
+
+def watch_page(data: Dataset, metrics: Metrics, quarter: Quarter) -> WatchPage:
+    found = candidates(data, metrics.statuses, quarter)
+    groups = [
+        WatchGroup(d, members, counts(members))
+        for slug, d in data.districts.items()
+        if (members := [x for x in found if x.community.district == slug])
+    ]
+    quarters = list(reversed(metrics.quarters))
+    return WatchPage(quarter, quarters, reason_labels(), counts(found), groups)
 
 
 @dataclass(frozen=True)
 class CompanyPage:
     company: CompanyView
     listed: list[ListedCommunity]
+    quarter: Quarter  # the latest quarter
+    watch: dict[str, int]  # its 通报 candidates among the company's communities
 
 
-def company_page(company: CompanyView) -> CompanyPage:
-    return CompanyPage(company, district_list(company.views))
+def company_page(company: CompanyView, latest: tuple) -> CompanyPage:
+    """`latest`: the latest quarter and its 通报 candidates (assess.watch)."""
+    quarter, found = latest
+    mine = {v.community.id for v in company.views}
+    watched = counts([x for x in found if x.community.id in mine])
+    return CompanyPage(company, district_list(company.views), quarter, watched)
 
 
 @dataclass(frozen=True)
@@ -213,4 +260,5 @@ def site_context(data: Dataset, urls: Urls) -> dict:
         "page_url": urls.page,
         "LABELS": FORMAT.label_names,
         "SUMMED": SUMMED,
+        "WATCH_REASONS": reason_labels(),
     }

@@ -103,6 +103,35 @@ class ContractLine:
     reported: Decimal
 
 
+def years_of(shown: list) -> list[YearView]:
+    """Each year whose four quarters are among the shown quarter views, newest first."""
+    by_year: dict[int, list] = {}
+    for qv in shown:
+        by_year.setdefault(qv.quarter.year, []).append(qv)
+    out = []
+    for year, qvs in sorted(by_year.items(), reverse=True):
+        if len(qvs) < 4:
+            continue
+        statements = [qv.statement for qv in sorted(qvs, key=lambda qv: qv.quarter)]
+        totals = {code: sum((s.totals[code] for s in statements), ZERO) for code in SUMMED}
+        net = totals["income"] - totals["cost"] - totals["use"]
+        opening, closing = statements[0].opening_balance, statements[-1].closing_balance
+        out.append(YearView(year, totals, net, opening, closing, opening + net - closing))
+    return out
+
+
+def contract_lines(contracts: list, s: Statement) -> list[ContractLine]:
+    """The contracts in force in the statement's quarter (or reported under in it)."""
+    out = []
+    for k in contracts:
+        due = k.due(s.quarter)
+        linked = (i.amount or ZERO for i in s.items if i.section == "income" and i.contract == k.id)
+        reported = sum(linked, ZERO)
+        if due or reported:
+            out.append(ContractLine(k, due, reported))
+    return out
+
+
 def _per(amount: Decimal, households: int) -> Decimal:
     return (amount / households).quantize(Decimal(1), ROUND_HALF_UP)
 
@@ -146,19 +175,7 @@ class CommunityView:
     @property
     def years(self) -> list[YearView]:
         """Each year whose four quarters are shown, newest first."""
-        by_year: dict[int, list] = {}
-        for qv in self.with_figures:
-            by_year.setdefault(qv.quarter.year, []).append(qv)
-        out = []
-        for year, qvs in sorted(by_year.items(), reverse=True):
-            if len(qvs) < 4:
-                continue
-            statements = [qv.statement for qv in sorted(qvs, key=lambda qv: qv.quarter)]
-            totals = {code: sum((s.totals[code] for s in statements), ZERO) for code in SUMMED}
-            net = totals["income"] - totals["cost"] - totals["use"]
-            opening, closing = statements[0].opening_balance, statements[-1].closing_balance
-            out.append(YearView(year, totals, net, opening, closing, opening + net - closing))
-        return out
+        return years_of(self.with_figures)
 
     @property
     def contract_lines(self) -> list[ContractLine]:
@@ -166,16 +183,7 @@ class CommunityView:
         latest = self.latest
         if latest is None or not latest.shown:
             return []
-        s, out = latest.statement, []
-        for k in self.contracts:
-            due = k.due(s.quarter)
-            reported = sum(
-                (i.amount or ZERO for i in s.items if i.section == "income" and i.contract == k.id),
-                ZERO,
-            )
-            if due or reported:
-                out.append(ContractLine(k, due, reported))
-        return out
+        return contract_lines(self.contracts, latest.statement)
 
     @property
     def latest(self) -> QuarterView | None:

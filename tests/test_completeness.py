@@ -1,0 +1,163 @@
+"""Is all the money there? Contracts, assets and peers against what statements report, as an
+owner and the bureau see it: on the community page, the poster, the district page and the
+list of 通报 candidates."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import shutil
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from conftest import build
+from liangshai.quarter import Quarter
+from liangshai.validate.completeness import Contract
+from liangshai.validate.folder import validate_folder
+
+Q1 = Quarter(2024, 1)  # 91 days
+
+
+def contract(**kw) -> Contract:
+    values = dict(
+        id="HT-1",
+        community_id="x",
+        category="advertising",
+        counterparty="某广告公司",
+        asset="电梯广告位",
+        start=date(2023, 1, 1),
+        end=None,
+        amount=Decimal("3000.00"),
+        period="季",
+        row=None,
+    )
+    return Contract(**{**values, **kw})
+
+
+@pytest.mark.parametrize(
+    "kw, due",
+    [
+        ({}, "3000.00"),
+        ({"period": "月", "amount": Decimal("1000.00")}, "3000.00"),
+        ({"period": "年", "amount": Decimal("12000.00")}, "3000.00"),
+        ({"start": date(2024, 2, 15)}, "1516.48"),  # 46 of 91 days
+        ({"end": date(2024, 1, 31)}, "1021.98"),  # 31 of 91 days
+        ({"end": date(2023, 12, 31)}, "0"),
+        ({"period": "一次性", "start": date(2024, 3, 1)}, "3000.00"),
+        ({"period": "一次性", "start": date(2023, 3, 1)}, "0"),
+    ],
+)
+def test_what_a_contract_brings_in_a_quarter(kw, due):
+    assert contract(**kw).due(Q1) == Decimal(due)
+
+
+def _rows(path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def _write(path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _text(path) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+
+
+def test_an_under_reported_contract_shows_on_page_poster_and_district(sample_copy, tmp_path):
+    """The bar: a contract for a community's advertising worth more than it reported."""
+    data = tmp_path / "data"
+    shutil.copytree(sample_copy, data)
+    quiet = {r["community_id"] for r in _rows(data / "scenarios.csv")}
+    latest = sorted(p.name for p in (data / "statements").iterdir())[-1]
+    items = _rows(data / "statements" / latest / "items.csv")
+    line = next(
+        i
+        for i in items
+        if i["category"] == "advertising" and i["community_id"] not in quiet and i["contract"]
+    )
+    cid, reported = line["community_id"], Decimal(line["amount"])
+    # the contract the line is reported under is worth 5,000 元 more than was reported
+    contracts = _rows(data / "ledgers" / "contracts.csv")
+    signed = next(k for k in contracts if k["id"] == line["contract"])
+    due = reported + Decimal("5000.00")
+    signed.update(amount=f"{due:.2f}", period="季", end="")
+    _write(data / "ledgers" / "contracts.csv", contracts)
+
+    found = validate_folder(data).report.flatten()
+    assert any(code == "contract-short" for *_, code in found)
+    site = tmp_path / "publish"
+    assert build(data, site) == 0
+    page = _text(site / "c" / cid / "index.html")
+    want = f"应收 {due:,.2f} 元，公示表只报了 {reported:,.2f} 元，少了 5,000.00 元"
+    assert want in page and "合同收入少报" in page
+    district = next(r["district"] for r in _rows(data / "communities.csv") if r["id"] == cid)
+    counted = re.search(r"合同收入少报\s+(\d+)\s+个", _text(site / "d" / district / "index.html"))
+    assert counted and int(counted.group(1)) >= 1
+    watch = _text(site / "watch" / latest / "index.html")
+    assert "合同收入少报" in watch.split(district_name(data, district), 1)[1]
+
+    from liangshai.assess.metrics import compute
+    from liangshai.site.posters import poster_data
+    from liangshai.site.views import community_view
+
+    dataset = validate_folder(data)
+    view = community_view(dataset, compute(dataset), dataset.communities[cid])
+    flags = poster_data(view, "https://example/", draft=False)["flags"]
+    assert any(want in f for f in flags), flags
+
+
+def district_name(data, slug: str) -> str:
+    text = (data / "districts.yaml").read_text(encoding="utf-8")
+    block = text.split(f"slug: {slug}", 1)[1]
+    return re.search(r"full_name: (\S+)", block).group(1)
+
+
+def test_owners_see_their_share_and_the_whole_year(sample_site, sample_copy):
+    registry = {r["id"]: r for r in _rows(sample_copy / "communities.csv")}
+    assert all(r["households"] for r in registry.values())
+    for cid in registry:
+        page = _text(sample_site / "c" / cid / "index.html")
+        latest = re.search(r"(\d{4}年第.季度)：", page)
+        if latest is None or "公示表（" not in page:
+            continue
+        if "每户约" not in page:  # only a quarter without figures (未公示、数据有误) has none
+            assert "仍未公示" in page or "数据有误" in page, cid
+            continue
+        assert f"（按 {registry[cid]['households']} 户计）" in page
+    # the sample's 2024 has four quarters for every community active all year
+    page = _text(sample_site / "c" / next(iter(registry)) / "index.html")
+    assert "全年合计" in page and "2024 年" in page and "相符：年初结余" in page
+    assert "本季度收支（本期）" in page and "期末结余（累计" in page
+
+
+def test_peers_below_the_district_median_are_a_question_not_a_flag(sample_site, sample_copy):
+    planted = {r["community_id"] for r in _rows(sample_copy / "scenarios.csv")}
+    low = {
+        r["community_id"]
+        for r in _rows(sample_copy / "scenarios.csv")
+        if r["scenario"] == "parking_low"
+    }
+    data = validate_folder(sample_copy)
+    latest = data.quarters[-1]
+    asked = {p.community_id for p in data.report.warnings if p.code == "below-peers"}
+    assert asked and asked <= low <= planted  # only the planted ones are asked about
+    shown = [
+        cid
+        for cid in asked
+        if any(p.code == "below-peers" for p in data.statement(cid, latest).problems)
+    ]
+    assert shown, "a planted community asked about in the latest quarter"
+    page = _text(sample_site / "c" / shown[0] / "index.html")
+    assert re.search(
+        r"可以问问物业.*每个公共车位每月的停车费约 [\d.]+ 元，同区县 \d+ 个小区一般约", page, re.S
+    )
+    flags = page.split("需要注意", 1)[1].split("可以问问物业", 1)[0] if "需要注意" in page else ""
+    assert "停车费" not in flags  # a question, not a red flag
