@@ -60,6 +60,12 @@ def counts(found: list[Candidate]) -> dict[str, int]:
     return out
 
 
+def contract_counts(data: Dataset, communities) -> tuple[int, int]:
+    """(contracts registered, of which without a filing number) for these communities."""
+    mine = [k for c in communities for k in data.contracts.get(c.id, [])]
+    return len(mine), sum(not k.row["filed_ref"] for k in mine)
+
+
 def reason_labels() -> dict[str, str]:
     """The words for each key of counts(), in its order."""
     return {s.value: s.label for s in LISTED} | {c: FORMAT.checks[c].flag for c in WATCHED}

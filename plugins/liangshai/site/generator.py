@@ -128,7 +128,7 @@ class LiangshaiGenerator(Generator):
             views = self.by_district.get(slug, [])
             ledgers = self.ledgers.view({v.community.id for v in views})
             if not units.reused(units.district(district, views, ledgers)):
-                context = pages.district_page(self.metrics, district, views, ledgers, latest)
+                context = pages.district_page(data, self.metrics, district, views, ledgers, latest)
                 jobs.append(partial(page, "district", slug, context))
         keys = {}
         for cid, view in self.views.items():
@@ -139,7 +139,7 @@ class LiangshaiGenerator(Generator):
                 store.put(key, self.fragment(view))
         for co in self.companies.values():
             if not units.reused(units.company(co)):
-                jobs.append(partial(page, "company", co.code, pages.company_page(co, latest)))
+                jobs.append(partial(page, "company", co.code, pages.company_page(data, co, latest)))
         return jobs, [keys[cid] for cid in sorted(keys)]
 
     def fragment(self, view) -> opendata.Fragment:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from ..assess.ledgers import LedgerView
 from ..assess.metrics import CITY, DEFINITIONS, Metrics, Rate
 from ..assess.status import Status
-from ..assess.watch import Candidate, candidates, counts, reason_labels
+from ..assess.watch import Candidate, candidates, contract_counts, counts, reason_labels
 from ..load.seals import HEADS, PUBLISHED, SealLog
 from ..model import Dataset, District
 from ..quarter import Quarter
@@ -103,17 +103,20 @@ class DistrictPage:
     latest: dict[str, Rate]
     history: list[tuple[Quarter, dict[str, Rate]]]  # newest first
     watch: dict[str, int]  # the latest quarter's 通报 candidates by reason (counts())
+    contracts: tuple[int, int]  # contracts registered, of which not filed (报备)
 
 
 def district_page(
-    metrics: Metrics, district: District, views: list, ledgers: LedgerView, latest: tuple
+    data: Dataset, metrics: Metrics, district: District, views: list, ledgers: LedgerView, latest
 ) -> DistrictPage:
     """`latest`: the latest quarter and its 通报 candidates (assess.watch)."""
     history = [(q, metrics.get(district.slug, q)) for q in reversed(metrics.quarters)]
     quarter, found = latest
     watched = counts([x for x in found if x.community.district == district.slug])
     rates = metrics.latest(district.slug)
-    return DistrictPage(district, district_list(views), ledgers, quarter, rates, history, watched)
+    filed = contract_counts(data, [v.community for v in views])
+    listed = district_list(views)
+    return DistrictPage(district, listed, ledgers, quarter, rates, history, watched, filed)
 
 
 @dataclass(frozen=True)
@@ -156,14 +159,16 @@ class CompanyPage:
     listed: list[ListedCommunity]
     quarter: Quarter  # the latest quarter
     watch: dict[str, int]  # its 通报 candidates among the company's communities
+    contracts: tuple[int, int]  # contracts registered, of which not filed (报备)
 
 
-def company_page(company: CompanyView, latest: tuple) -> CompanyPage:
+def company_page(data: Dataset, company: CompanyView, latest: tuple) -> CompanyPage:
     """`latest`: the latest quarter and its 通报 candidates (assess.watch)."""
     quarter, found = latest
     mine = {v.community.id for v in company.views}
     watched = counts([x for x in found if x.community.id in mine])
-    return CompanyPage(company, district_list(company.views), quarter, watched)
+    filed = contract_counts(data, [v.community for v in company.views])
+    return CompanyPage(company, district_list(company.views), quarter, watched, filed)
 
 
 @dataclass(frozen=True)
