@@ -98,8 +98,8 @@ def poster_data(view: CommunityView, url: str, draft: bool) -> dict:
         if share:
             p["share"] = (
                 f"按 {share.households} 户计，每户约：{FORMAT.label('sections.income')} "
-                f"{money(share.income)} 元，{FORMAT.label('statements.closing_balance')} "
-                f"{money(share.closing)} 元"
+                f"{share.income:,} 元，{FORMAT.label('statements.closing_balance')} "
+                f"{share.closing:,} 元"
             )
     elif latest.status is Status.INVALID and s is not None:
         p["posted_on"] = cn_date(s.published_on)
