@@ -361,7 +361,9 @@ def test_site_plumbing(sample_site):
     for path in [*sample_site.rglob("index.html"), sample_site / "404.html"]:
         assert "<h1" in path.read_text(encoding="utf-8"), path
     missing = page(sample_site, "404.html")
-    assert all(h.startswith(site) for h in re.findall(r'(?:href|src)="([^"]+)"', missing))
+    links = re.findall(r'(?:href|src)="([^"]+)"', missing)
+    assert links and all(h.startswith(("https://", "tel:")) for h in links)  # none relative
+    assert all(h.startswith(site) for h in links if "gov.cn" not in h)
     # icons are local files that exist
     assert (sample_site / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
     home = page(sample_site, "index.html")
@@ -483,3 +485,33 @@ def test_no_internal_link_of_the_sample_is_broken(sample_site):
     links = list(internal_links(sample_site))
     broken = [(page, link) for page, link, file in links if not file.exists()]
     assert len(links) > 1000 and not broken, broken[:10]
+
+
+def test_the_government_footer_is_on_every_page(sample_site, sample_copy):
+    """《政府网站发展指引》: sponsor, site code, ICP and police filing numbers, contact and the
+    「我为政府网站找错」 link on every page, from site.yaml; each filing number links to where it
+    is looked up (a link, never a resource loaded from there)."""
+    import yaml
+
+    footer = yaml.safe_load((sample_copy / "site.yaml").read_text(encoding="utf-8"))["footer"]
+    pages = [p for p in sample_site.rglob("*.html") if "http-equiv" not in p.read_text("utf-8")]
+    assert len(pages) > 100
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        for key, value in footer.items():
+            assert value in text, (path, key)
+        assert "我为政府网站找错" in text and "网站地图" in text, path
+        assert 'href="https://beian.miit.gov.cn/"' in text, path
+        assert not re.search(r'(src|href)="https?://[^"]+\.(png|jpg|gif|css|js)"', text), path
+
+
+def test_an_absent_footer_field_leaves_nothing_behind(folder, tmp_path):
+    text = folder.path("site.yaml").read_text(encoding="utf-8")
+    folder.write("site.yaml", text + "footer:\n  sponsor: 某某局\n  icp: ''\n")
+    out = tmp_path / "site"
+    assert build(folder.root, out) == 0
+    footer = (out / "index.html").read_text(encoding="utf-8").split('class="site-footer"')[1]
+    assert '<p class="gov">主办单位：某某局</p>' in footer
+    assert "备案" not in footer and "：</" not in footer and "ICP" not in footer
+    folder.write("site.yaml", text + "footer:\n  sponsr: 某某局\n")
+    assert build(folder.root, tmp_path / "other") == 2  # a typo is named, not ignored

@@ -24,6 +24,7 @@ PAGES = (
     "ledgers",
     "verify",
     "watch",
+    "sitemap",
 )
 _PAGE_PATHS = {
     "home": "",

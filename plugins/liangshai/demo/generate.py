@@ -91,6 +91,16 @@ def settings_for(city_quarters: list[Quarter]) -> dict:
             ],
         },
         "first_quarter": str(city_quarters[0]),
+        # What a government site must show on every page; the numbers here are placeholders.
+        "footer": {
+            "sponsor": "福州市住房保障和房产管理局",
+            "organizer": "福州市住房保障和房产管理局物业管理处",
+            "site_code": "3501000000（示例）",
+            "icp": "闽ICP备00000000号（示例）",
+            "police": "闽公网安备 35010000000000号（示例）",
+            "contact": "0591-00000000 · fgj@fuzhou.example",
+            "report_error": "https://zfwzzc.www.gov.cn/",
+        },
     }
 
 

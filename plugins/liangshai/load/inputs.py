@@ -49,6 +49,17 @@ SETTINGS_FIELDS = {
     "site_url": (False, "url"),
     "first_quarter": (False, "quarter"),
 }
+# The footer a government site must carry (《政府网站发展指引》), every field optional:
+# name -> (its words on the page, field type).
+FOOTER_FIELDS = {
+    "sponsor": ("主办单位", "text"),
+    "organizer": ("承办单位", "text"),
+    "site_code": ("网站标识码", "text"),
+    "icp": ("ICP 备案号", "text"),
+    "police": ("公安备案号", "text"),
+    "contact": ("联系我们", "text"),
+    "report_error": ("我为政府网站找错", "url"),
+}
 
 
 def read_settings(root: Path, path: Path | None = None) -> dict:
@@ -80,7 +91,27 @@ def read_settings(root: Path, path: Path | None = None) -> dict:
     if first is not None and first > Quarter.of(settings["as_of"]):
         raise CannotRun(f"设置文件 {path} 的 first_quarter {first} 晚于 as_of 所在的季度")
     _check_campaign(path, settings.get("campaign"))
+    settings["footer"] = _footer(path, settings.get("footer"))
     return settings
+
+
+def _footer(path: Path, footer) -> dict:
+    """The footer's fields, each parsed like a cell of its type; unknown keys refused."""
+    if footer is None:
+        return {}
+    if not isinstance(footer, dict):
+        raise CannotRun(f"设置文件 {path} 的 footer 应为“键: 值”的映射")
+    unknown = sorted(set(map(str, footer)) - set(FOOTER_FIELDS))
+    if unknown:
+        known = "、".join(FOOTER_FIELDS)
+        raise CannotRun(
+            f"设置文件 {path} 的 footer 没有 {'、'.join(unknown)} 这一项（可用：{known}）"
+        )
+    return {
+        key: _setting(path, f"footer.{key}", FOOTER_FIELDS[key][1], value)
+        for key, value in footer.items()
+        if value not in (None, "")
+    }
 
 
 def _check_campaign(path: Path, campaign) -> None:

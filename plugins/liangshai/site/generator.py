@@ -105,11 +105,6 @@ class LiangshaiGenerator(Generator):
         data, page = self.data, out.page
         jobs = [
             partial(sitefiles.blank_templates, out),
-            partial(page, "home", "", pages.home_page(self.metrics, self.by_district, data)),
-            partial(page, "methods", "", pages.methods_page(self.metrics)),
-            partial(page, "ledgers", "", pages.LedgersPage(self.ledgers.view())),
-            partial(page, "companies", "", pages.CompaniesPage(self.companies)),
-            partial(page, "verify", "", pages.verify_page(data.seal_log)),
             partial(sitefiles.data_page, out, data),
             partial(self.write_posters, out),
             lambda: out.file("verify.json", opendata.to_json(verification_index(data))),
@@ -121,7 +116,7 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
             partial(sitefiles.reference_tables, out, data, self.metrics),
-            *(partial(page, "watch", str(q), c) for q, c in pages.watch_pages(data, self.metrics)),
+            *(partial(page, *p) for p in pages.site_pages(self, data, self.metrics)),
         ]
         latest = self.metrics.quarters[-1], self.candidates
         for slug, district in data.districts.items():

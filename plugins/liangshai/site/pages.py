@@ -7,6 +7,7 @@ the view models, metrics and URLs, so what a page shows can be tested without re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 from markupsafe import Markup
@@ -15,6 +16,7 @@ from ..assess.ledgers import LedgerView
 from ..assess.metrics import CITY, DEFINITIONS, Metrics, Rate
 from ..assess.status import Status
 from ..assess.watch import Candidate, candidates, contract_counts, counts, reason_labels
+from ..load.inputs import FOOTER_FIELDS
 from ..load.seals import HEADS, PUBLISHED, SealLog
 from ..model import Dataset, District
 from ..quarter import Quarter
@@ -137,9 +139,18 @@ class WatchPage:
     groups: list[WatchGroup]
 
 
-def watch_pages(data: Dataset, metrics: Metrics) -> list[tuple[Quarter, WatchPage]]:
-    """A list of 通报 candidates for every quarter counted."""
-    return [(q, watch_page(data, metrics, q)) for q in metrics.quarters]
+def site_pages(site, data: Dataset, metrics: Metrics) -> list[tuple[str, str, object]]:
+    """(kind, key, context) of the pages there is one of (or one per quarter), from what the
+    generator `site` assembled: its ledgers, companies, views by district, URLs, context."""
+    return [
+        ("home", "", home_page(metrics, site.by_district, data)),
+        ("methods", "", methods_page(metrics)),
+        ("ledgers", "", LedgersPage(site.ledgers.view())),
+        ("companies", "", CompaniesPage(site.companies)),
+        ("verify", "", verify_page(data.seal_log)),
+        ("sitemap", "", sitemap_page(data, metrics, site.urls, site.context)),
+        *(("watch", str(q), watch_page(data, metrics, q)) for q in metrics.quarters),
+    ]
 
 
 def watch_page(data: Dataset, metrics: Metrics, quarter: Quarter) -> WatchPage:
@@ -237,11 +248,79 @@ def verify_page(log: SealLog) -> VerifyPage:
 
 
 @dataclass(frozen=True)
+class SitemapPage:
+    """The HTML site map a government site must have: every kind of page, by section, as
+    (name, site-relative URL)."""
+
+    sections: list[tuple[str, list[tuple[str, str]]]]
+
+
+def sitemap_page(data: Dataset, metrics: Metrics, urls: Urls, context: dict) -> SitemapPage:
+    kinds = [
+        ("home", "首页"),
+        ("methods", "统计口径"),
+        ("data", "开放数据"),
+        ("ledgers", "全市台账"),
+    ]
+    kinds += [("companies", FORMAT.label("communities.company")), ("posters", "公示牌下载")]
+    kinds += [("verify", "核对公示牌")]
+    main = [(name, urls.page(kind)) for kind, name in kinds]
+    main += [(p.title, p.url) for p in context.get("pages", [])]
+    column = [("点题整治", urls.column())]
+    column += [(c.name, c.url) for c, _ in context.get("categories", [])]
+    districts = [(d.full_name, urls.page("district", slug)) for slug, d in data.districts.items()]
+    watch = [(q.label, urls.page("watch", str(q))) for q in reversed(metrics.quarters)]
+    sections = [
+        ("主要栏目", main),
+        ("点题整治专栏", column),
+        (FORMAT.label("tables.districts"), districts),
+    ]
+    return SitemapPage([*sections, ("通报候选名单", watch)])
+
+
+@dataclass(frozen=True)
 class DataPage:
     """The open data: files, the data dictionary (HTML) and the licence."""
 
     dictionary: Markup
     licence: str
+
+
+MIIT_FILING = "https://beian.miit.gov.cn/"  # where an ICP number is looked up (a link only)
+POLICE_FILING = "https://beian.mps.gov.cn/#/query/webSearch?code="
+
+
+@dataclass(frozen=True)
+class FooterPart:
+    label: str | None
+    text: str
+    href: str | None = None
+
+
+def footer_lines(footer: dict) -> list[list[FooterPart]]:
+    """The government footer (site.yaml `footer`) as lines of parts, the absent ones left out:
+    who runs the site, its filing numbers (linked to where they are looked up), contact."""
+    words = {key: label for key, (label, _) in FOOTER_FIELDS.items()}
+    lines = [
+        [
+            FooterPart(words[k], footer[k])
+            for k in ("sponsor", "organizer", "site_code")
+            if k in footer
+        ],
+        [
+            FooterPart(None, footer["icp"], MIIT_FILING) if "icp" in footer else None,
+            FooterPart(None, footer["police"], POLICE_FILING + re.sub(r"\D", "", footer["police"]))
+            if "police" in footer
+            else None,
+        ],
+        [
+            FooterPart(words["contact"], footer["contact"]) if "contact" in footer else None,
+            FooterPart(None, words["report_error"], footer["report_error"])
+            if "report_error" in footer
+            else None,
+        ],
+    ]
+    return [[p for p in line if p] for line in lines if any(line)]
 
 
 def site_context(data: Dataset, urls: Urls) -> dict:
@@ -266,4 +345,5 @@ def site_context(data: Dataset, urls: Urls) -> dict:
         "LABELS": FORMAT.label_names,
         "SUMMED": SUMMED,
         "WATCH_REASONS": reason_labels(),
+        "FOOTER": footer_lines(site.get("footer", {})),
     }
