@@ -165,7 +165,7 @@ def build(c, data="data", strict=False, output="publish"):
 @task(
     help={
         "district": "only this district (slug, e.g. gulou)",
-        "size": "only a4 or a5",
+        "size": "only a3, a4 or a5",
         "draft": "allow a localhost or http site URL; posters are marked 样稿",
         "data": "data folder (default: data)",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,15 @@ def run(*cmd) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 
 
+def qr_side_mm(pdf: Path, tmp_path: Path) -> float:
+    """The printed side of the poster's QR code itself (without its quiet zone), in mm."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    run("pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "side"))
+    (found,) = zxingcpp.read_barcodes(Image.open(next(tmp_path.glob("side*.png"))))
+    a, b = found.position.top_left, found.position.top_right
+    return ((b.x - a.x) ** 2 + (b.y - a.y) ** 2) ** 0.5 / 150 * 25.4
+
+
 def scan(pdf: Path, tmp_path: Path) -> list[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     run("pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "page"))
@@ -53,11 +63,16 @@ def made(folder, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "size, points", [("a4", "595.276 x 841.89 pts (A4)"), ("a5", "419.528 x 595.276 pts")]
+    "size, points",
+    [
+        ("a3", "841.89 x 1190.55 pts (A3)"),
+        ("a4", "595.276 x 841.89 pts (A4)"),
+        ("a5", "419.528 x 595.276 pts"),
+    ],
 )
 def test_poster_pdf(made, tmp_path, size, points):
     data, posters, counts = made
-    assert counts["posters"] == 2 and counts["rendered"] == 2
+    assert counts["posters"] == 3 and counts["rendered"] == 3
     pdf = pdf_of(posters, "rongyin-huayuan", size)
     info = run("pdfinfo", str(pdf))
     assert "Pages:           1" in info and points in info
@@ -65,6 +80,7 @@ def test_poster_pdf(made, tmp_path, size, points):
     text = run("pdftotext", "-layout", str(pdf), "-")
     statement = data.statement("rongyin-huayuan", data.quarters[-1])
     assert "榕荫花园公共收益公示" in text and "鼓楼区" in text and "鼓东街道" in text
+    assert re.search(r"公示期：自 2024年7月20日 起不少于 30 日", text)
     for line, amount in [
         ("收入合计", "12,000.00"),
         ("经营成本合计", "2,100.00"),
@@ -151,12 +167,13 @@ def test_every_red_flag_still_fits_on_one_page(folder, tmp_path):
     assert statement.valid
     flags = red_flags(data.communities["rongyin-huayuan"], statement)
     assert len(flags) == len(FORMAT.flag_checks) == 8
-    for size in ("a4", "a5"):
+    for size, least in (("a3", 45), ("a4", 45), ("a5", 30)):
         pdf = pdf_of(posters, "rongyin-huayuan", size)
         assert "Pages:           1" in run("pdfinfo", str(pdf)), size
         text = run("pdftotext", str(pdf), "-").replace("\n", "")
         assert all("".join(f.text.split()) in "".join(text.split()) for f in flags), size
         assert scan(pdf, tmp_path / size) == [URL]
+        assert qr_side_mm(pdf, tmp_path / f"{size}-side") >= least, size
 
 
 def test_unchanged_posters_are_not_rendered_again(folder, tmp_path):
@@ -165,16 +182,13 @@ def test_unchanged_posters_are_not_rendered_again(folder, tmp_path):
     folder.edit(
         "statements/2024Q2/statements.csv", lambda rows: rows[1].update(published_on="2024-07-30")
     )
-    assert posters_for(folder, tmp_path)[2]["rendered"] == 2  # one community, two sizes
+    assert posters_for(folder, tmp_path)[2]["rendered"] == 3  # one community, three sizes
 
 
 def test_district_print_file_and_site_links(folder, tmp_path):
     _, posters, _ = posters_for(folder, tmp_path)
     assert set(posters.posted().districts) == {
-        ("gulou", "a4"),
-        ("gulou", "a5"),
-        ("taijiang", "a4"),
-        ("taijiang", "a5"),
+        (district, size) for district in ("gulou", "taijiang") for size in ("a3", "a4", "a5")
     }
     out = tmp_path / "publish"
     assert build(folder.root, out, cache=tmp_path / "cache") == 0

@@ -29,9 +29,9 @@ from .qr import QRCache
 from .urls import Urls
 from .views import CommunityView
 
-SIZES = ("a4", "a5")
+SIZES = ("a3", "a4", "a5")
 RECYCLE = 300  # posters a worker renders before it is replaced
-SIZE_NAMES = {"a4": "A4 公告栏", "a5": "A5 电梯"}
+SIZE_NAMES = {"a3": "A3 公告栏", "a4": "A4 公告栏", "a5": "A5 电梯"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
