@@ -515,3 +515,47 @@ def test_an_absent_footer_field_leaves_nothing_behind(folder, tmp_path):
     assert "备案" not in footer and "：</" not in footer and "ICP" not in footer
     folder.write("site.yaml", text + "footer:\n  sponsr: 某某局\n")
     assert build(folder.root, tmp_path / "other") == 2  # a typo is named, not ignored
+
+
+def test_sms_and_wechat_texts_reach_the_community_page(sample_site, sample_copy):
+    """publish/data/sms-<latest>.csv: one row per community, every message one SMS (≤ 70
+    characters), and its short link a page that leads to the community's own."""
+    import csv as csv_module
+
+    from liangshai.validate.folder import validate_folder
+
+    data = validate_folder(sample_copy)
+    latest = max(
+        p.name.removeprefix("sms-").removesuffix(".csv")
+        for p in (sample_site / "data").glob("sms-*.csv")
+    )
+    rows = list(
+        csv_module.DictReader(
+            page(sample_site, f"data/sms-{latest}.csv").lstrip("\ufeff").splitlines()
+        )
+    )
+    active = {c for c, x in data.communities.items() if x.active_in(data.quarters[-1])}
+    assert {r["community_id"] for r in rows} == active and len(rows) == len(active)
+    for r in rows:
+        assert len(r["短信"]) <= 70 and int(r["字数"]) == len(r["短信"]), r
+        assert r["短链接"] in r["短信"] and r["短链接"].startswith("liangshai.fuzhou.example/s/")
+        target = page(sample_site, r["短链接"].split("/", 1)[1] + "index.html")
+        assert f'url=../../c/{r["community_id"]}/"' in target, r
+    text = page(sample_site, f"data/wechat-{latest}.csv").lstrip("\ufeff")
+    wechat = list(csv_module.DictReader(io.StringIO(text)))
+    assert len(wechat) == len(rows)
+    assert all(w["摘要"].count("\n") == 1 and w["链接"].startswith("https://") for w in wechat)
+
+
+def test_a_long_name_is_shortened_to_keep_one_sms():
+    from types import SimpleNamespace
+
+    from liangshai.quarter import Quarter
+    from liangshai.site.messages import SMS_LIMIT, sms
+
+    q = Quarter(2025, 2)
+    view = SimpleNamespace(
+        community=SimpleNamespace(name="福州市鼓楼区某某街道某某社区某某花园二期东区"), quarters=[]
+    )
+    text = sms(view, q, "liangshai.fuzhou.example/s/abcdefgh/")
+    assert len(text) == SMS_LIMIT and "…" in text and text.endswith("/s/abcdefgh/")

@@ -25,6 +25,7 @@ PAGES = (
     "verify",
     "watch",
     "sitemap",
+    "short",
 )
 _PAGE_PATHS = {
     "home": "",
@@ -33,6 +34,7 @@ _PAGE_PATHS = {
     "company": "company/{key}/",
     "companies": "company/",
     "watch": "watch/{key}/",
+    "short": "s/{key}/",
 }
 SETTINGS = [
     ("LIANGSHAI_DATA", "data", "the data folder, relative to the settings file"),
@@ -64,7 +66,7 @@ SETTINGS = [
 ]
 DEFAULTS = {name: default for name, default, _ in SETTINGS}
 INTERNAL = {"LIANGSHAI_RESULT", "LIANGSHAI_REUSE"}  # set by build.py during a build
-KEYED = {"community", "district", "company", "watch"}  # pages with one address per {key}
+KEYED = {"community", "district", "company", "watch", "short"}  # pages with one address per {key}
 _KINDS = {bool: "True 或 False", int: "整数", str: "文字（路径或网址）"}
 
 

@@ -198,7 +198,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _csv(columns, rows) -> str:
+def csv_table(columns, rows) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
@@ -216,13 +216,15 @@ def tables(data: Dataset, metrics: Metrics) -> dict[str, str]:
     opendata.py from the stored fragments)."""
     communities = [{**vars(c), "district": c.district} for _, c in sorted(data.communities.items())]
     out = {
-        "communities.csv": _csv(_columns("communities"), communities),
-        "districts.csv": _csv(_columns("districts"), [vars(d) for d in data.districts.values()]),
-        "statuses.csv": _csv(STATUS_COLUMNS, status_rows(data, metrics)),
+        "communities.csv": csv_table(_columns("communities"), communities),
+        "districts.csv": csv_table(
+            _columns("districts"), [vars(d) for d in data.districts.values()]
+        ),
+        "statuses.csv": csv_table(STATUS_COLUMNS, status_rows(data, metrics)),
     }
     for name in LEDGERS:
         rows = ledger_rows(data, name) if name != "corrections" else _valid(data, name)
-        out[f"{name}.csv"] = _csv(_columns(name), rows)
+        out[f"{name}.csv"] = csv_table(_columns(name), rows)
     out["datapackage.json"] = to_json(descriptor(data))
     return out
 

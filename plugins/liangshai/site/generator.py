@@ -24,7 +24,7 @@ from . import feeds, opendata, pages, sitefiles
 from .output import Output
 from .posters import Posters
 from .units import Units
-from .urls import Urls
+from .urls import Urls, link_code
 from .views import all_views, company_views, search_entries, verification_index
 
 
@@ -116,6 +116,7 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
             partial(sitefiles.reference_tables, out, data, self.metrics),
+            partial(sitefiles.messages, out, self.views, self.metrics.quarters),
             *(partial(page, *p) for p in pages.site_pages(self, data, self.metrics)),
         ]
         latest = self.metrics.quarters[-1], self.candidates
@@ -164,9 +165,12 @@ class LiangshaiGenerator(Generator):
         out.page("posters", "", listing)
 
     def former_ids(self, c) -> list[tuple[str, str, str]]:
-        """(output path, target URL, name) of the redirect page at each former id."""
-        target = self.urls.page("community", c.id)
-        return [(self.urls.save_as("community", old), target, c.name) for old in c.former_ids]
+        """(output path, target URL, name) of the redirect page at each former id and at the
+        short link of each id (SMS carry them)."""
+        target, urls = self.urls.page("community", c.id), self.urls
+        pages = [(urls.save_as("community", old), target, c.name) for old in c.former_ids]
+        short = [urls.save_as("short", link_code(i)) for i in (c.id, *c.former_ids)]
+        return pages + [(path, target, c.name) for path in short]
 
     def category_redirects(self) -> list[tuple[str, str, str]]:
         categories = self.context.get("categories", [])

@@ -8,10 +8,21 @@ together (printed QR codes keep the address they were printed with: redirect the
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 
 from ..model import Community
 from ..settings import DEFAULTS, PAGES
+
+
+def link_code(community_id: str) -> str:
+    """The code of a community's short link (/s/<code>/): eight characters of the SHA-256 of
+    its id, in lowercase base32 — the same forever for the same id (a renamed community keeps
+    one at each former id), 40 bits, so that 20,000 communities clash with odds of 1 in 5,000
+    (a build that meets a clash says so)."""
+    digest = hashlib.sha256(f"liangshai:s:{community_id}".encode()).digest()
+    return base64.b32encode(digest).decode()[:8].lower()
 
 
 class Urls:
@@ -49,8 +60,14 @@ class Urls:
 
     def community_files(self, c: Community, feed: bool) -> list[str]:
         """A community's output files: its page, CSV and JSON downloads, feed (when it has
-        figures to announce) and a redirect page at each former id."""
+        figures to announce), a redirect page at each former id and at each short link."""
         base = self.page("community", c.id)
         files = [self.save_as("community", c.id), f"{base}{c.id}.csv", f"{base}{c.id}.json"]
         files += [f"{base}feed.xml"] if feed else []
-        return files + [self.save_as("community", old) for old in c.former_ids]
+        files += [self.save_as("community", old) for old in c.former_ids]
+        return files + [self.save_as("short", link_code(i)) for i in (c.id, *c.former_ids)]
+
+    def short(self, community_id: str) -> str:
+        """The community's short link, for SMS: the site's address without its scheme."""
+        address = self.absolute("short", link_code(community_id))
+        return address.split("://", 1)[-1]
