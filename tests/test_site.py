@@ -362,8 +362,8 @@ def test_site_plumbing(sample_site):
         assert "<h1" in path.read_text(encoding="utf-8"), path
     missing = page(sample_site, "404.html")
     links = re.findall(r'(?:href|src)="([^"]+)"', missing)
-    assert links and all(h.startswith(("https://", "tel:")) for h in links)  # none relative
-    assert all(h.startswith(site) for h in links if "gov.cn" not in h)
+    assert links and all(h.startswith(("https://", "tel:", "#")) for h in links)  # none relative
+    assert all(h.startswith(site) for h in links if "gov.cn" not in h and h[0] != "#")
     # icons are local files that exist
     assert (sample_site / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
     home = page(sample_site, "index.html")
