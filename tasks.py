@@ -27,6 +27,7 @@ DEBIAN_PACKAGES = [
     "libpangoft2-1.0-0",
     "libreoffice-calc-nogui",
     "default-jre-headless",
+    "ffmpeg",  # the lift screens' video per district
 ]
 
 

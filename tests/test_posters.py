@@ -263,3 +263,49 @@ def test_the_poster_prints_the_hotline_of_site_yaml(folder, tmp_path):
     _, posters, _ = posters_for(folder, tmp_path, districts={"gulou"}, sizes=("a5",))
     printed = run("pdftotext", str(pdf_of(posters, "rongyin-huayuan", "a5")), "-")
     assert "968123 市民服务热线" in printed and "12345" not in printed
+
+
+def test_lift_screens_share_card_and_video(folder, tmp_path):
+    """梯视: a portrait and a landscape image of exactly the screens' pixels whose QR code is
+    at least a quarter of the short side and decodes to the page; a share card the page
+    offers to WeChat and as og:image; a silent video per district, 10 s a community."""
+    from liangshai.site.posters import SCREENS
+
+    _, posters, counts = posters_for(folder, tmp_path, sizes=tuple(SCREENS))
+    assert counts["posters"] == 2 * len(SCREENS)
+    for size, (width, height) in SCREENS.items():
+        job = next(j for j in posters.jobs(sizes=(size,)) if j.community_id == "rongyin-huayuan")
+        image = Image.open(posters.cached(job))
+        assert image.size == (width, height), size
+        if size == "card":
+            continue
+        (found,) = zxingcpp.read_barcodes(image)
+        assert found.text == URL
+        side = found.position.top_right.x - found.position.top_left.x
+        assert side >= min(width, height) / 4, (size, side)
+    video = posters.video(posters.screens_by_district(posters.jobs(sizes=("portrait",)))["gulou"])
+    probe = run(
+        "ffprobe",
+        "-v",
+        "error",
+        "-show_entries",
+        "format=duration:stream=codec_type",
+        "-of",
+        "default=nw=1",
+        str(video),
+    )
+    assert "codec_type=video" in probe and "codec_type=audio" not in probe  # silent
+    assert abs(float(re.search(r"duration=([\d.]+)", probe).group(1)) - 10) < 0.5  # one community
+
+    out = tmp_path / "publish"
+    assert build(folder.root, out, cache=tmp_path / "cache") == 0
+    page = (out / "c/rongyin-huayuan/index.html").read_text(encoding="utf-8")
+    card = "https://liangshai.fuzhou.example/screens/gulou/rongyin-huayuan-card.png"
+    assert f'<meta property="og:image" content="{card}">' in page
+    body = page.split("<main", 1)[1]
+    assert re.search(r'<img class="card" src="[./]*screens/gulou/rongyin-huayuan-card.png"', body)
+    assert body.index('class="card"') < body.index('id="latest"')  # early in the page
+    assert (out / "screens/gulou/rongyin-huayuan-portrait.png").is_file()
+    assert (out / "screens/gulou/gulou.mp4").is_file()
+    listing = (out / "posters/index.html").read_text(encoding="utf-8")
+    assert "电梯屏视频（MP4）" in listing and "rongyin-huayuan-landscape.png" in listing

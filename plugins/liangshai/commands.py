@@ -183,15 +183,15 @@ def run_posters(
     cache and the community URL (what the QR code says) come from the site's settings, as
     for the build, so that the build finds the posters made here."""
     from .assess.metrics import compute
-    from .site.posters import SIZES, make_posters, site_url_problem
+    from .site.posters import SCREENS, SIZES, make_posters, site_url_problem
     from .site.urls import Urls
     from .site.views import all_views
 
     out = out or sys.stdout
     if not cjk_bold_fonts():
         raise CannotRun("没有安装带粗体的中文字体，公示牌会印成空方框；请先运行 invoke setup")
-    if size and size not in SIZES:
-        raise CannotRun(f"尺寸只能是 {' 或 '.join(SIZES)}")
+    if size and size not in (*SIZES, *SCREENS):
+        raise CannotRun(f"尺寸只能是 {' 或 '.join((*SIZES, *SCREENS))}")
     dataset = validate_folder(data)
     problem = site_url_problem(str(dataset.settings.get("site_url", "")))
     if problem and not draft:
@@ -210,7 +210,7 @@ def run_posters(
         setting_path(settings, "LIANGSHAI_CACHE"),
         urls=Urls(settings, dataset.settings.get("site_url", "")),
         districts={district} if district else None,
-        sizes=(size,) if size else SIZES,
+        sizes=(size,) if size else (*SIZES, *SCREENS),
         draft=draft,
         out=lambda line: out.write(line + "\n"),
     )

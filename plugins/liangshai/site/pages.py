@@ -23,7 +23,7 @@ from ..quarter import Quarter
 from ..schema import FORMAT
 from ..validate.completeness import RULES as COMPLETENESS
 from . import charts
-from .posters import SIZE_NAMES, Posted
+from .posters import SCREEN_NAMES, SIZE_NAMES, Posted
 from .urls import Urls
 from .views import SUMMED, CommunityView, CompanyView, ListedCommunity, district_list
 
@@ -42,13 +42,17 @@ class CommunityPage:
     district: District
     trend: Markup | None  # the SVG chart, when two or more quarters have figures
     posters: list[tuple[str, str]]  # (size name, URL)
+    screens: list[tuple[str, str]]  # (name, URL) of the lift-screen images
+    card: str | None  # the share card (og:image, WeChat's thumbnail), site-relative
 
 
 def community_page(view: CommunityView, posted: Posted) -> CommunityPage:
     shown = view.with_figures
     rows = [(f"{qv.quarter.year % 100}Q{qv.quarter.q}", qv.statement.totals) for qv in shown]
     trend = charts.trend_svg(rows[::-1]) if len(shown) > 1 else None
-    return CommunityPage(view, view.community, view.district, trend, posted.of(view.community.id))
+    cid = view.community.id
+    screens, card = posted.of(cid, SCREEN_NAMES), posted.communities.get((cid, "card"))
+    return CommunityPage(view, view.community, view.district, trend, posted.of(cid), screens, card)
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,7 @@ class LedgersPage:
 @dataclass(frozen=True)
 class DistrictPosters:
     district: District
-    prints: list[tuple[str, str]]  # (size, as A4, and the URL of the district's print file)
+    prints: list[tuple[str, str]]  # (what, URL): the district's print files, its screen video
     rows: list[tuple[object, list[str | None]]]  # (community, URL of each size or None)
 
 
@@ -211,16 +215,19 @@ def posters_page(districts: dict, by_district: dict[str, list], posted: Posted) 
     groups = []
     for slug, d in districts.items():
         prints = [
-            (size.upper(), url)
+            (f"{size.upper()} 汇总打印文件", url)
             for size in SIZE_NAMES
             if (url := posted.districts.get((slug, size)))
         ]
+        if video := posted.districts.get((slug, "video")):
+            prints.append(("电梯屏视频（MP4）", video))
+        made = (*SIZE_NAMES, *SCREEN_NAMES)
         rows = [
-            (v.community, [posted.communities.get((v.community.id, s)) for s in SIZE_NAMES])
+            (v.community, [posted.communities.get((v.community.id, s)) for s in made])
             for v in by_district.get(slug, [])
         ]
         groups.append(DistrictPosters(d, prints, rows))
-    return PostersPage(list(SIZE_NAMES.values()), groups)
+    return PostersPage([*SIZE_NAMES.values(), *SCREEN_NAMES.values()], groups)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -19,17 +20,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..assess.status import Status
-from ..cache import replacing
 from ..model import Dataset
 from ..numbers import money
 from ..schema import FORMAT
 from ..settings import DEFAULTS
 from .filters import cn_date
-from .qr import QRCache
+from .render import SCREENS, Job, _combine_task, _render_task, make_video
 from .urls import Urls
 from .views import CommunityView
 
 SIZES = ("a3", "a4", "a5")
+SCREEN_NAMES = {"portrait": "电梯屏竖屏", "landscape": "电梯屏横屏"}  # the card is for sharing
+VIDEO_FRAMES = "portrait"  # a district's video shows each community's portrait image
 RECYCLE = 300  # posters a worker renders before it is replaced
 SIZE_NAMES = {"a3": "A3 公告栏", "a4": "A4 公告栏", "a5": "A5 电梯"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
@@ -106,19 +108,6 @@ def poster_data(view: CommunityView, url: str, draft: bool) -> dict:
     return p
 
 
-@dataclass(frozen=True)
-class Job:
-    community_id: str
-    district: str
-    size: str
-    key: str
-    data: dict
-
-    @property
-    def name(self) -> str:
-        return f"{self.community_id}-{self.size}.pdf"
-
-
 class Posters:
     """Plans, renders, caches and publishes posters for one data set and theme."""
 
@@ -133,7 +122,10 @@ class Posters:
         self.data, self.views = data, views
         self.theme, self.cache = Path(theme), Path(cache) / "posters"
         self.urls = urls or Urls(DEFAULTS, data.settings.get("site_url", ""))
-        template = (self.theme / "templates" / "poster.html").read_bytes()
+        templates = self.theme / "templates"
+        template = (templates / "poster.html").read_bytes() + (
+            templates / "screen.html"
+        ).read_bytes()
         words = json.dumps(FORMAT.labels, ensure_ascii=False, sort_keys=True).encode()
         self.salt = hashlib.sha256(template + words + version("weasyprint").encode()).hexdigest()
 
@@ -150,7 +142,7 @@ class Posters:
         return out
 
     def cached(self, job: Job) -> Path:
-        return self.cache / f"{job.key}.pdf"
+        return self.cache / f"{job.key}.{job.suffix}"
 
     def render(self, jobs: list[Job], workers: int = 2, progress=None) -> int:
         """Render the posters not yet in the cache; returns how many were rendered."""
@@ -198,9 +190,32 @@ class Posters:
                 _combine_task(task)
         return len(tasks)
 
+    def video(self, jobs: list[Job]) -> Path:
+        return self.cache / f"video-{self.combined_key(jobs)}.mp4"
+
+    def screens_by_district(self, jobs: list[Job]) -> dict[str, list[Job]]:
+        groups: dict[str, list[Job]] = {}
+        for j in jobs:
+            if j.size == VIDEO_FRAMES:
+                groups.setdefault(j.district, []).append(j)
+        return groups
+
+    def videos(self, jobs: list[Job]) -> bool:
+        """A silent MP4 per district for screens that play video (render.make_video); False
+        when ffmpeg is not installed."""
+        groups = [g for g in self.screens_by_district(jobs).values() if not self.video(g).exists()]
+        if groups and shutil.which("ffmpeg") is None:
+            return False
+        for group in groups:
+            make_video([self.cached(j) for j in group], self.video(group))
+        return True
+
     def by_district(self, jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
+        """A district's posters of each size (screens are not printed)."""
         groups: dict[tuple[str, str], list[Job]] = {}
         for j in jobs:
+            if j.size in SCREENS:
+                continue
             groups.setdefault((j.district, j.size), []).append(j)
         return groups
 
@@ -212,13 +227,19 @@ class Posters:
         if not names:  # no posters made yet: skip planning them
             return Posted({}, {}, {})
         for draft in (False, True):
-            for j in self.jobs(draft=draft):
+            for j in self.jobs(draft=draft, sizes=(*SIZES, *SCREENS)):
                 if (j.community_id, j.size) not in found and self.cached(j).name in names:
                     found[(j.community_id, j.size)] = j
         files, communities, districts = {}, {}, {}
         for (cid, size), job in found.items():
-            communities[(cid, size)] = url = self.urls.poster(job.district, job.name)
+            place = self.urls.screen if size in SCREENS else self.urls.poster
+            communities[(cid, size)] = url = place(job.district, job.name)
             files[url] = self.cached(job)
+        for district, group in self.screens_by_district(list(found.values())).items():
+            path = self.video(group)
+            if path.name in names:
+                districts[(district, "video")] = url = self.urls.screen(district, f"{district}.mp4")
+                files[url] = path
         for (district, size), group in self.by_district(list(found.values())).items():
             path = self.combined(group)
             if path.name in names:
@@ -235,72 +256,13 @@ class Posted:
     districts: dict[tuple[str, str], str]  # (district slug, size) -> URL of its print file
     files: dict[str, Path]  # URL -> the cached PDF
 
-    def of(self, community_id: str) -> list[tuple[str, str]]:
-        """(size name, URL) of a community's posters, in size order."""
+    def of(self, community_id: str, names: dict = SIZE_NAMES) -> list[tuple[str, str]]:
+        """(name, URL) of a community's posters (or, with SCREEN_NAMES, screen images)."""
         return [
             (name, url)
-            for size, name in SIZE_NAMES.items()
+            for size, name in names.items()
             if (url := self.communities.get((community_id, size)))
         ]
-
-
-# ---------------------------------------------------------------------------- rendering
-
-_ENV = {}
-
-
-def _environment(theme: str):
-    if theme not in _ENV:
-        from jinja2 import Environment, FileSystemLoader
-
-        _ENV[theme] = env = Environment(
-            loader=FileSystemLoader(Path(theme) / "templates"), autoescape=True
-        )
-        env.globals["LABELS"] = FORMAT.label_names
-    return _ENV[theme]
-
-
-def poster_html(job: Job, theme: Path, cache_root: Path, fit: float = 1.0) -> str:
-    qr = QRCache(Path(cache_root) / "qr").svg(job.data["url"])
-    return (
-        _environment(str(theme))
-        .get_template("poster.html")
-        .render(p=job.data, size=job.size, qr=qr, fit=fit)
-    )
-
-
-# Type scales tried in turn until a poster is one page (almost all are at the first).
-FITS = (1.0, 0.9, 0.8, 0.7, 0.6)
-
-
-def one_page(job: Job, theme: str, cache_root: str):
-    """The poster rendered (a WeasyPrint document) at the largest type that fits one page."""
-    from weasyprint import HTML
-
-    for fit in FITS:
-        html = poster_html(job, Path(theme), Path(cache_root), fit)
-        document = HTML(string=html, base_url=theme).render()
-        if len(document.pages) == 1:
-            break
-    return document
-
-
-def _write(document, target: str) -> str:
-    with replacing(Path(target)) as tmp:
-        document.write_pdf(tmp)
-    return target
-
-
-def _render_task(task) -> str:
-    job, target, theme, cache_root = task
-    return _write(one_page(job, theme, cache_root), target)
-
-
-def _combine_task(task) -> str:
-    jobs, target, theme, cache_root = task
-    documents = [one_page(job, theme, cache_root) for job in jobs]
-    pages = [page for document in documents for page in document.pages]
-    return _write(documents[0].copy(pages), target)
 
 
 def make_posters(
@@ -328,6 +290,8 @@ def make_posters(
     rendered = posters.render(jobs, workers=workers, progress=progress)
     seconds = time.perf_counter() - started
     posters.combine(list(posters.by_district(jobs).values()), workers=workers)
+    if not posters.videos(jobs):
+        out("  未安装 ffmpeg：电梯屏视频没有生成（invoke setup 会安装它）")
     return {
         "posters": len(jobs),
         "rendered": rendered,

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..assess.metrics import Metrics
 from ..digest import code_digest, unit_key
 from ..model import Dataset
-from .posters import SIZE_NAMES
+from .posters import SCREENS, SIZE_NAMES
 from .urls import Urls
 
 # Settings that shape the pages (paths of inputs and outputs do not).
@@ -40,7 +40,8 @@ class Units:
         """The key of a community's unit, and its files."""
         c = view.community
         if c.id not in self._communities:
-            posters = [self.posted.communities.get((c.id, size)) for size in SIZE_NAMES]
+            made = (*SIZE_NAMES, *SCREENS)
+            posters = [self.posted.communities.get((c.id, size)) for size in made]
             statements = [(s.fingerprint, s.problems) for s in self.data.statements_of(c.id)]
             key = unit_key(self.global_key, view.digest(), statements, posters)
             self._communities[c.id] = key, self.urls.community_files(c, bool(view.with_figures))

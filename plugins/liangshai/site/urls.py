@@ -55,6 +55,10 @@ class Urls:
     def poster(self, district: str, name: str) -> str:
         return f"{self.page('posters')}{district}/{name}"
 
+    def screen(self, district: str, name: str) -> str:
+        """A lift-screen or share image: screens/<district>/<name>."""
+        return f"screens/{district}/{name}"
+
     def district_posters(self, district: str, size: str) -> str:
         return self.poster(district, f"{district}-all-{size}.pdf")
 

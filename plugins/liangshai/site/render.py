@@ -1,0 +1,117 @@
+"""Rendering posters, lift-screen images and share cards with WeasyPrint, and a district's
+lift-screen video with ffmpeg. Run in worker processes (posters.py plans and caches)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..cache import replacing
+from ..schema import FORMAT
+from .qr import QRCache
+
+# Images for lift screens (梯视) and for sharing: (width, height) in pixels, made like posters.
+SCREENS = {"portrait": (1080, 1920), "landscape": (1920, 1080), "card": (600, 600)}
+SECONDS = 10  # each community's image in a district's video
+
+
+@dataclass(frozen=True)
+class Job:
+    community_id: str
+    district: str
+    size: str
+    key: str
+    data: dict
+
+    @property
+    def suffix(self) -> str:
+        return "png" if self.size in SCREENS else "pdf"
+
+    @property
+    def name(self) -> str:
+        return f"{self.community_id}-{self.size}.{self.suffix}"
+
+
+_ENV = {}
+
+
+def _environment(theme: str):
+    if theme not in _ENV:
+        from jinja2 import Environment, FileSystemLoader
+
+        _ENV[theme] = env = Environment(
+            loader=FileSystemLoader(Path(theme) / "templates"), autoescape=True
+        )
+        env.globals["LABELS"] = FORMAT.label_names
+    return _ENV[theme]
+
+
+def poster_html(job: Job, theme: Path, cache_root: Path, fit: float = 1.0) -> str:
+    qr = QRCache(Path(cache_root) / "qr").svg(job.data["url"])
+    template = "screen.html" if job.size in SCREENS else "poster.html"
+    width, height = SCREENS.get(job.size, (0, 0))
+    return (
+        _environment(str(theme))
+        .get_template(template)
+        .render(p=job.data, size=job.size, qr=qr, fit=fit, width=width, height=height)
+    )
+
+
+# Type scales tried in turn until a poster is one page (almost all are at the first).
+FITS = (1.0, 0.9, 0.8, 0.7, 0.6)
+
+
+def one_page(job: Job, theme: str, cache_root: str):
+    """The poster rendered (a WeasyPrint document) at the largest type that fits one page."""
+    from weasyprint import HTML
+
+    for fit in FITS:
+        html = poster_html(job, Path(theme), Path(cache_root), fit)
+        document = HTML(string=html, base_url=theme).render()
+        if len(document.pages) == 1:
+            break
+    return document
+
+
+def _write(document, target: str) -> str:
+    with replacing(Path(target)) as tmp:
+        document.write_pdf(tmp)
+    return target
+
+
+def _render_task(task) -> str:
+    job, target, theme, cache_root = task
+    document = one_page(job, theme, cache_root)
+    if job.size not in SCREENS:
+        return _write(document, target)
+    width, height = SCREENS[job.size]  # the page, as a PNG of exactly these pixels
+    with replacing(Path(target)) as tmp:
+        pdf = tmp.with_suffix(".pdf")
+        document.write_pdf(pdf)
+        size = ["-scale-to-x", str(width), "-scale-to-y", str(height)]
+        base = str(tmp.with_suffix(""))
+        subprocess.run(["pdftoppm", "-png", "-singlefile", *size, str(pdf), base], check=True)
+        pdf.unlink()
+        Path(base + ".png").replace(tmp)
+    return target
+
+
+def _combine_task(task) -> str:
+    jobs, target, theme, cache_root = task
+    documents = [one_page(job, theme, cache_root) for job in jobs]
+    pages = [page for document in documents for page in document.pages]
+    return _write(documents[0].copy(pages), target)
+
+
+def make_video(frames: list[Path], target: Path) -> None:
+    """A silent H.264 MP4 showing each image for SECONDS."""
+    with tempfile.TemporaryDirectory() as scratch, replacing(target) as tmp:
+        for k, frame in enumerate(frames):
+            os.symlink(frame, Path(scratch) / f"{k:05d}.png")
+        pattern = str(Path(scratch) / "%05d.png")
+        command = ["ffmpeg", "-v", "error", "-y", "-framerate", f"1/{SECONDS}", "-i", pattern]
+        command += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "25", "-an", "-f", "mp4"]
+        subprocess.run([*command, str(tmp)], check=True)
