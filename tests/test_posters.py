@@ -25,7 +25,13 @@ def posters_for(folder, tmp_path, **kw):
     data = folder.validate()
     views = all_views(data, compute(data))
     counts = make_posters(
-        data, views, ROOT / "theme", tmp_path / "cache", workers=1, out=lambda *_: None, **kw
+        data,
+        views,
+        ROOT / "theme",
+        tmp_path / "cache",
+        workers=kw.pop("workers", 1),
+        out=lambda *_: None,
+        **kw,
     )
     return data, Posters(data, views, ROOT / "theme", tmp_path / "cache"), counts
 
@@ -309,3 +315,19 @@ def test_lift_screens_share_card_and_video(folder, tmp_path):
     assert (out / "screens/gulou/gulou.mp4").is_file()
     listing = (out / "posters/index.html").read_text(encoding="utf-8")
     assert "电梯屏视频（MP4）" in listing and "rongyin-huayuan-landscape.png" in listing
+
+
+def test_every_sample_community_has_its_lift_screens(sample_copy, tmp_path):
+    """The bar: both screen images of every community of the sample, at exactly the screens'
+    sizes, each with a QR code that decodes to the community's page."""
+    from conftest import Folder
+    from liangshai.site.posters import SCREENS
+
+    shapes = ("portrait", "landscape")
+    data, posters, counts = posters_for(Folder(sample_copy), tmp_path, sizes=shapes, workers=2)
+    assert counts["posters"] == 2 * len(data.communities)
+    for job in posters.jobs(sizes=shapes):
+        image = Image.open(posters.cached(job))
+        assert image.size == SCREENS[job.size], job.name
+        codes = [b.text for b in zxingcpp.read_barcodes(image)]
+        assert codes == [f"https://liangshai.fuzhou.example/c/{job.community_id}/"], job.name
