@@ -97,31 +97,18 @@ def contracts_of(data: Dataset) -> dict[str, list[Contract]]:
     is an error on its row (and not used)."""
     out: dict[str, list[Contract]] = {}
     for r in data.valid_rows("contracts"):
+
+        def problem(code, field, **details):  # on this row, named by its contract id
+            where = {"file": r.file, "row": r.row, "field": field, "value": r["id"]}  # noqa: B023
+            where["community_id"] = r["community_id"]  # noqa: B023
+            r.problems.append(data.report.add(code, **where, details=details))  # noqa: B023
+
         category = FORMAT.category("income", r["category"] or "")
         if category is None:
-            r.problems.append(
-                data.report.add(
-                    "contract-not-income",
-                    file=r.file,
-                    row=r.row,
-                    field="category",
-                    value=r["id"],
-                    details={"category": r["category"]},
-                )
-            )
+            problem("contract-not-income", "category", category=r["category"])
             continue
         if not r["filed_ref"]:
-            r.problems.append(
-                data.report.add(
-                    "contract-not-filed",
-                    file=r.file,
-                    row=r.row,
-                    field="filed_ref",
-                    value=r["id"],
-                    community_id=r["community_id"],
-                    details={"counterparty": r["counterparty"]},
-                )
-            )
+            problem("contract-not-filed", "filed_ref", counterparty=r["counterparty"])
         fields = ("id", "community_id", "counterparty", "asset", "start", "end", "amount")
         contract = Contract(
             **{f: r[f] for f in fields}, category=category.code, period=r["period"], row=r
