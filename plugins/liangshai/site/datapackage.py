@@ -62,10 +62,6 @@ def _field_schema(f: Field, required: bool) -> dict:
     return out
 
 
-def _string(name: str, title: str, **extra) -> dict:
-    return {"name": name, "title": title, "type": "string", **extra}
-
-
 def _published(table: str, enums: dict) -> list[dict]:
     """The columns the open data adds to a table (format.yaml, `published`)."""
     out = []
