@@ -44,7 +44,8 @@ class LiangshaiGenerator(Generator):
             for view in self.views.values():
                 self.by_district.setdefault(view.community.district, []).append(view)
             self.companies = company_views(self.views, self.ledgers)
-            self.candidates = candidates(data, self.metrics.statuses, self.metrics.quarters[-1])
+            statuses, quarters = self.metrics.statuses, self.metrics.quarters
+            self.candidates = {q: candidates(data, statuses, q) for q in quarters}  # 通报
         self.urls = Urls(s, data.settings.get("site_url", ""))
         self.posters = Posters(data, self.views, Path(self.theme), self.cache(), self.urls)
         self.posted = self.posters.posted()
@@ -119,7 +120,7 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.messages, out, self.views, self.metrics.quarters),
             *(partial(page, *p) for p in pages.site_pages(self, data, self.metrics)),
         ]
-        latest = self.metrics.quarters[-1], self.candidates
+        latest = self.metrics.quarters[-1], self.candidates[self.metrics.quarters[-1]]
         for slug, district in data.districts.items():
             views = self.by_district.get(slug, [])
             ledgers = self.ledgers.view({v.community.id for v in views})

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from ..assess.ledgers import LedgerView
 from ..assess.metrics import CITY, DEFINITIONS, Metrics, Rate
 from ..assess.status import Status
-from ..assess.watch import Candidate, candidates, contract_counts, counts, reason_labels
+from ..assess.watch import Candidate, contract_counts, counts, reason_labels
 from ..load.inputs import FOOTER_FIELDS
 from ..load.seals import HEADS, PUBLISHED, SealLog
 from ..model import Dataset, District
@@ -153,16 +153,22 @@ def site_pages(site, data: Dataset, metrics: Metrics) -> list[tuple[str, str, ob
         ("companies", "", CompaniesPage(site.companies)),
         ("verify", "", verify_page(data.seal_log)),
         ("sitemap", "", sitemap_page(data, metrics, site.urls, site.context)),
-        *(("watch", str(q), watch_page(data, metrics, q)) for q in metrics.quarters),
+        *(
+            ("watch", str(q), watch_page(data, metrics, q, found))
+            for q, found in site.candidates.items()
+        ),
     ]
 
 
-def watch_page(data: Dataset, metrics: Metrics, quarter: Quarter) -> WatchPage:
-    found = candidates(data, metrics.statuses, quarter)
+def watch_page(data: Dataset, metrics: Metrics, quarter: Quarter, found: list) -> WatchPage:
+    """`found`: the quarter's candidates (assess.watch), made once for the whole build."""
+    by_district: dict[str, list[Candidate]] = {}
+    for x in found:
+        by_district.setdefault(x.community.district, []).append(x)
     groups = [
-        WatchGroup(d, members, counts(members))
+        WatchGroup(d, by_district[slug], counts(by_district[slug]))
         for slug, d in data.districts.items()
-        if (members := [x for x in found if x.community.district == slug])
+        if slug in by_district
     ]
     quarters = list(reversed(metrics.quarters))
     return WatchPage(quarter, quarters, reason_labels(), counts(found), groups)
