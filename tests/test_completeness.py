@@ -161,3 +161,30 @@ def test_peers_below_the_district_median_are_a_question_not_a_flag(sample_site, 
     )
     flags = page.split("需要注意", 1)[1].split("可以问问物业", 1)[0] if "需要注意" in page else ""
     assert "停车费" not in flags  # a question, not a red flag
+
+
+def test_a_contracts_register_from_excel_with_one_bad_row_spoils_only_that_row(
+    sample_copy, tmp_path
+):
+    """Saved by Excel or WPS: GBK, Chinese headers, a Chinese category name, another file
+    name; one period mistyped. That row is named; no statement turns 数据有误 because of it."""
+    from liangshai.schema import FORMAT
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_copy, data)
+    rows = _rows(data / "ledgers" / "contracts.csv")
+    (data / "ledgers" / "contracts.csv").unlink()
+    table = FORMAT.tables["contracts"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([f.label for f in table.fields])
+    for k, r in enumerate(rows):
+        r = {**r, "category": "广告费" if r["category"] == "advertising" else r["category"]}
+        r["period"] = "季度" if k == 0 else r["period"]
+        w.writerow([r[f.name] for f in table.fields])
+    (data / "ledgers" / "合同台账（终版）.csv").write_bytes(buf.getvalue().encode("gbk"))
+    found = validate_folder(data)
+    errors = [(p.code, p.file.rsplit("/", 1)[-1], p.row) for p in found.report.errors]
+    assert errors == [("invalid-choice", "合同台账（终版）.csv", 2)]
+    assert all(s.valid for s in found.statements.values())
+    assert sum(len(v) for v in found.contracts.values()) == len(rows) - 1

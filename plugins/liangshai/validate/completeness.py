@@ -119,12 +119,16 @@ def contracts_of(data: Dataset) -> dict[str, list[Contract]]:
 
 def check_completeness(data: Dataset) -> None:
     data.contracts = contracts = contracts_of(data)
+    registered: dict[str, set[str]] = {}  # every id in the register, its row valid or not
+    for r in data.ledgers.get("contracts", []):
+        registered.setdefault(r["community_id"], set()).add(r["id"])
+    # the statements that will be shown (Statement.errors is tallied after validation ends)
     shown = [
         s for s in data.statements.values() if not any(p.severity == "error" for p in s.problems)
     ]
     for s in shown:
         own = contracts.get(s.community_id, [])
-        _check_contracts(data, s, own)
+        _check_contracts(data, s, own, registered.get(s.community_id, set()))
         _check_assets(data, s, own)
     _check_peers(data, shown)
 
@@ -134,7 +138,10 @@ def _problem(data: Dataset, s: Statement, code: str, **kw) -> None:
     s.problems.append(data.report.add(code, quarter=str(s.quarter), **where, **kw))
 
 
-def _check_contracts(data: Dataset, s: Statement, own: list[Contract]) -> None:
+def _check_contracts(data: Dataset, s: Statement, own: list[Contract], known: set[str]) -> None:
+    """`own`: the community's valid contracts; `known`: every id it has in the register. An
+    item naming a contract whose row has errors is not unknown: that row's error says why,
+    and the statement stays shown."""
     by_id = {c.id: c for c in own}
     linked: dict[str, Decimal] = {}
     for item in s.items:
@@ -142,7 +149,7 @@ def _check_contracts(data: Dataset, s: Statement, own: list[Contract]) -> None:
             continue
         if item.contract in by_id:
             linked[item.contract] = linked.get(item.contract, Decimal(0)) + (item.amount or 0)
-        elif own:  # a community with contracts names them; anything else is a mistake
+        elif known and item.contract not in known:  # a community with contracts names them
             _problem(data, s, "unknown-contract", field="contract", value=item.contract)
     note = s.note or ""
     for c in own:
