@@ -300,11 +300,20 @@ LINE_HEIGHT = """() => [...document.querySelectorAll('main p, main li, main td')
   .filter(ratio => ratio < 1.6).length"""
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["remembered", "without JavaScript"])
-def test_elders_mode_on_every_page_type(server, browser, page_types, javascript):
+@pytest.mark.parametrize(
+    "javascript, viewport",
+    [(True, "375 px"), (False, "375 px"), (False, "320 px"), (False, "200 % zoom")],
+    ids=["remembered", "without JavaScript", "320 px", "200 % zoom"],
+)
+def test_elders_mode_on_every_page_type(server, browser, page_types, javascript, viewport):
     from axe_playwright_python.sync_playwright import Axe
 
-    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    width, scale = VIEWPORTS[viewport]
+    context = browser.new_context(
+        viewport={"width": width, "height": 800},
+        device_scale_factor=scale,
+        java_script_enabled=javascript,
+    )
     page = context.new_page()
     if javascript:  # switched on once, on the home page: every page after it is large
         page.goto(f"{server}/")
