@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import zipfile
 from dataclasses import replace
@@ -13,8 +14,10 @@ from openpyxl import load_workbook
 from liangshai.exports.templates import BLANK, write_csv_templates, write_template
 from liangshai.load import files
 from liangshai.load.workbook import FOOTER, LISTS_SHEET, SHEET, item_fields
+from liangshai.problems import SheetLayout, column_letter
 from liangshai.quarter import Quarter
 from liangshai.schema import FORMAT
+from liangshai.validate.report import render_json, render_text
 
 
 def _find(ws, text):
@@ -102,6 +105,38 @@ def test_errors_point_at_excel_rows(folder):
         "invalid-date",
     ) in found
     assert (name, first + 2, "amount", "invalid-amount") in found
+
+
+def test_problems_name_their_cell_as_excel_does(folder):
+    """Reading problems and the checks after reading (sums, continuity) both name the cell:
+    the column of the item field, or column B of a header field's own row."""
+    path = folder.path("statements/2024Q2/rongyin-huayuan.xlsx")
+    write_template(path)
+    bad = [*ITEMS[:2], ["经营成本", "停车费", "错科目", "约一万"], *ITEMS[3:]]
+    first = fill(path, {**HEADER, "published_on": "七月", "opening_balance": 7000}, bad)
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows.pop(0))
+    data = folder.validate()
+    ws = load_workbook(path)[SHEET]
+    amount = next(k for k, f in enumerate(item_fields()) if f.name == "amount")
+    cells = {p.code: data.report.cell(p) for p in data.report.problems if p.file.endswith("xlsx")}
+    assert cells["invalid-amount"] == f"{SHEET}!{'ABCDEFGHIJ'[amount]}{first + 2}"
+    assert cells["invalid-date"] == f"{SHEET}!B{_find(ws, '公示日期')}"
+    opening = FORMAT.tables["statements"].field("opening_balance").label
+    assert cells["continuity-broken"] == f"{SHEET}!B{_find(ws, opening)}"
+    assert "invalid-category" in cells
+    text = render_text(data)
+    assert f"{SHEET}!{'ABCDEFGHIJ'[amount]}{first + 2} " in text
+    doc = json.loads(render_json(data))
+    problem = next(p for p in doc["problems"] if p["code"] == "invalid-amount")
+    assert problem["sheet"] == SHEET and problem["cell"] == cells["invalid-amount"]
+
+
+def test_sheet_names_are_quoted_as_excel_quotes_them():
+    layout = SheetLayout("Sheet 1", 5, {"quarter": 3}, {"amount": 27})
+    assert layout.ref(9, 27) == "'Sheet 1'!AB9"
+    assert SheetLayout("它's", 5, {}, {}).ref(7) == "'它''s'!7:7"
+    assert SheetLayout("公示表2", 5, {}, {}).ref(7, 0) == "公示表2!A7"
+    assert [column_letter(k) for k in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
 
 
 def test_not_a_workbook(folder):

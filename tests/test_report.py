@@ -43,7 +43,7 @@ def test_json_report(folder, tmp_path):
     path = tmp_path / "out" / "report.json"
     run_validate(folder.root, json_file=str(path), out=io.StringIO())
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["report_version"] == 2 and doc["valid"] is False
+    assert doc["report_version"] == 3 and doc["valid"] is False
     assert "data/statements/2024Q1/items.csv" in doc["files"]["read"]
     assert len(doc["files"]["read"]) == 11 and doc["files"]["ignored"] == []
     assert doc["stats"] == {

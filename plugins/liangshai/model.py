@@ -135,6 +135,18 @@ class Statement:
     problems: list[Problem] = field(default_factory=list)
     errors: int = 0  # how many of the problems are errors (set by the validator)
     corrections: list = field(default_factory=list)  # validate.seals.Correction, oldest first
+    sheet: str | None = None  # the worksheet it was read from, for a workbook
+
+    def where(self, **kw) -> dict:
+        """Where a problem about this statement is: its file, row, sheet, community, quarter."""
+        return {
+            "file": self.file,
+            "row": self.row,
+            "sheet": self.sheet,
+            "community_id": self.community_id,
+            "quarter": str(self.quarter) if self.quarter else None,
+            **kw,
+        }
 
     @property
     def valid(self) -> bool:

@@ -6,6 +6,7 @@ caller decides at the end (exit code, 数据有误 on a page, --strict).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +39,8 @@ class Problem:
     community_id: str | None = None
     quarter: str | None = None
     details: tuple[tuple[str, str], ...] = ()
+    sheet: str | None = None  # the worksheet, for a problem in a workbook
+    column: int | None = None  # 0-based; only where no field names the column (a header)
 
     @property
     def check(self) -> Check:
@@ -79,6 +82,47 @@ class Problem:
         }
 
 
+def column_letter(index: int) -> str:
+    """Excel's name of a 0-based column: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where a statement sheet holds its fields, to name a problem's cell as Excel does
+    (公示表!E17): a header field's value in column B of its own row, an item field in its
+    column below the item table's header row."""
+
+    sheet: str
+    head: int  # the item table's header row
+    header_rows: dict[str, int]  # statement field -> its row
+    columns: dict[str, int]  # item field -> its column (0-based)
+
+    def ref(self, row: int, column: int | None = None) -> str:
+        name = self.sheet
+        if not re.fullmatch(r"[^\W\d]\w*", name):  # Excel quotes names with spaces and the like
+            name = "'" + name.replace("'", "''") + "'"
+        if column is None:
+            return f"{name}!{row}:{row}"  # the whole row, as Excel writes it
+        return f"{name}!{column_letter(column)}{row}"
+
+    def cell(self, p: Problem) -> str | None:
+        """The cell (or, when no column is known, the row) a problem is about, if any."""
+        if p.field in self.header_rows and (p.row is None or p.row < self.head):
+            return self.ref(self.header_rows[p.field], 1)
+        if p.row is None:
+            return None
+        column = p.column
+        if column is None and p.row > self.head:
+            column = self.columns.get(p.field)
+        return self.ref(p.row, column)
+
+
 def _text(value) -> str:
     """Details as they read in a message: amounts with thousands separators."""
     return money(value) if isinstance(value, Decimal) else str(value)
@@ -92,11 +136,19 @@ class Report:
     # the problems, which name the rest, it accounts for everything under the data folder.
     read: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    # Each statement sheet's layout by (file, sheet), to name the cell of a problem in it.
+    layouts: dict[tuple[str, str], SheetLayout] = field(default_factory=dict)
 
     def merge(self, other: Report) -> None:
         self.problems += other.problems
         self.read += other.read
         self.ignored += other.ignored
+        self.layouts.update(other.layouts)
+
+    def cell(self, problem: Problem) -> str | None:
+        """Where in a workbook a problem is, as Excel names it (公示表!E17), if it is in one."""
+        layout = self.layouts.get((problem.file, problem.sheet))
+        return layout.cell(problem) if layout else None
 
     def add(self, code: str, **kw) -> Problem:
         if code not in FORMAT.checks:  # a programming error, not a data error

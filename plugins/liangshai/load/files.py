@@ -71,8 +71,11 @@ class Source:
         self.line_problems: dict[int, object] = {}  # line number -> its undecodable-line problem
         self._data: bytes | bool | None = False  # False: not read yet; None: unreadable
         self._text: str | bool | None = False
+        self.sheet: str | None = None  # the worksheet being read, for a workbook
 
     def problem(self, code: str, **kw):
+        if self.sheet is not None:
+            kw.setdefault("sheet", self.sheet)
         return self.report.add(code, file=self.name, **kw)
 
     def read_bytes(self) -> bytes | None:

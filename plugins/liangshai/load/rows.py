@@ -40,6 +40,7 @@ class Draft:
     header: Record
     items: list[Record] = field(default_factory=list)
     folder: Quarter | None = None  # the quarter folder it was found in
+    sheet: str | None = None  # the worksheet it was read from, for a workbook
     items_lost: list = field(default_factory=list)  # problems that kept items from being read
 
     @property
@@ -74,10 +75,14 @@ class Columns:
             if f is None:
                 if text:
                     known = "、".join(x.label for x in table.fields)
-                    source.problem("extra-column", row=row, value=text, details={"known": known})
+                    source.problem(
+                        "extra-column", row=row, column=index, value=text, details={"known": known}
+                    )
                 continue
             if f.name in seen:
-                source.problem("duplicate-column", row=row, field=f.name, label=f.label)
+                source.problem(
+                    "duplicate-column", row=row, column=index, field=f.name, label=f.label
+                )
                 continue
             seen[f.name] = index
             self.slots.append((index, f, PARSERS[f.type], {}))

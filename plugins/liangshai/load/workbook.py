@@ -10,7 +10,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from ..problems import Report
+from ..problems import Report, SheetLayout
 from ..schema import FORMAT, normalize_name
 from . import files
 from .cells import PARSERS
@@ -62,11 +62,13 @@ def read_workbook(source: Source) -> list[Draft]:
                 source.problem("sheet-not-read", details={"sheet": title})
             continue
         start = len(source.report.problems)
+        source.sheet = title
         if truncated:
             source.problem(
                 "too-many-rows", details={"sheet": title, "limit": files.LIMITS.sheet_rows}
             )
         draft = _draft_from_rows(rows, source, start)
+        source.sheet = None
         if draft is not None:
             drafts.append(draft)
     said = any(p.severity == "error" for p in source.report.problems[before:])
@@ -154,6 +156,7 @@ def _draft_from_rows(rows: list[list], source: Source, start: int) -> Draft | No
             source.problem(
                 "extra-column",
                 row=number,
+                column=0,
                 value=cell_text(cells[0]),
                 details={"known": "、".join(x.label for x in statements.fields)},
             )
@@ -184,4 +187,7 @@ def _draft_from_rows(rows: list[list], source: Source, start: int) -> Draft | No
     header = Record(values, source.name, seen_rows.get("community_id"), problems)
     for item in items:
         item.values.update(community_id=values.get("community_id"), quarter=values.get("quarter"))
-    return Draft(header, items)
+    item_columns = {f.name: index for index, f, *_ in columns.slots}
+    layout = SheetLayout(source.sheet, head + 1, seen_rows, item_columns)
+    source.report.layouts[(source.name, source.sheet)] = layout
+    return Draft(header, items, sheet=source.sheet)

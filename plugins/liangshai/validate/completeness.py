@@ -134,8 +134,7 @@ def check_completeness(data: Dataset) -> None:
 
 
 def _problem(data: Dataset, s: Statement, code: str, **kw) -> None:
-    where = {"file": s.file, "row": s.row, "community_id": s.community_id}
-    s.problems.append(data.report.add(code, quarter=str(s.quarter), **where, **kw))
+    s.problems.append(data.report.add(code, **s.where(), **kw))
 
 
 def _check_contracts(data: Dataset, s: Statement, own: list[Contract], known: set[str]) -> None:

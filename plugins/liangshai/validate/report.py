@@ -11,7 +11,7 @@ from itertools import groupby
 from ..model import Dataset
 from ..problems import Problem, Report
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 
 
 def _location(p: Problem) -> tuple:
@@ -26,9 +26,12 @@ def fold(problems: list[Problem]) -> list[tuple[Problem, list[Problem]]]:
     return sorted(((g[0], g[1:]) for g in groups.values()), key=lambda x: _location(x[0]))
 
 
-def _where(first: Problem, others: list[Problem]) -> str:
+def _where(first: Problem, others: list[Problem], cell: str | None = None) -> str:
+    """Where a problem (and its repeats) is: the cell as Excel names it, or the row."""
     parts = []
-    if first.row:
+    if cell:
+        parts.append(cell + (f" 及另外 {len(others)} 处" if others else "") + " ")
+    elif first.row:
         parts.append(f"第 {first.row} 行" + (f"及另外 {len(others)} 行" if others else ""))
     elif others:
         parts.append(f"共 {len(others) + 1} 处")
@@ -49,7 +52,7 @@ def render_text(data: Dataset) -> str:
         for first, others in fold(problems):
             mark = "✗" if report.is_error(first) else "!"
             severity = "错误" if report.is_error(first) else "警告"
-            where = _where(first, others)
+            where = _where(first, others, report.cell(first))
             lines.append(f"  {mark} {severity} {where} [{first.code}] {first.message}")
             lines.append(f"      → {first.hint}")
         lines.append("")
@@ -100,7 +103,12 @@ def render_json(data: Dataset) -> str:
             "ignored": [{"file": f, "reason": r} for f, r in sorted(report.ignored)],
         },
         "problems": [
-            {**p.as_dict(), "severity": "error" if report.is_error(p) else "warning"}
+            {
+                **p.as_dict(),
+                "severity": "error" if report.is_error(p) else "warning",
+                "sheet": p.sheet,
+                "cell": report.cell(p),
+            }
             for p in sorted(report.problems, key=_location)
         ],
     }

@@ -213,7 +213,7 @@ def check_seals(data: Dataset, seals: list[Seal]) -> None:
                 statement.problems.append(
                     data.report.add(
                         "sealed-changed",
-                        **{**where, "file": statement.file, "row": statement.row},
+                        **statement.where(community_id=key[0], quarter=str(key[1])),
                         details={"sealed_on": old.sealed_on, "fields": fields},
                     )
                 )

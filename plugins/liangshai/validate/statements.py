@@ -46,6 +46,7 @@ def _statement_from(draft: Draft) -> Statement:
         file=h.file,
         row=h.row,
         problems=problems,
+        sheet=draft.sheet,
     )
 
 
@@ -54,16 +55,7 @@ def check_statement(data: Dataset, draft: Draft) -> Statement:
     s = _statement_from(draft)
 
     def problem(code, item_file=None, **kw):
-        kw.setdefault("row", s.row)
-        s.problems.append(
-            data.report.add(
-                code,
-                file=item_file or s.file,
-                community_id=s.community_id,
-                quarter=str(s.quarter) if s.quarter else None,
-                **kw,
-            )
-        )
+        s.problems.append(data.report.add(code, **s.where(file=item_file or s.file, **kw)))
 
     if s.community_id in data.aliases:
         current = data.aliases[s.community_id]
@@ -105,10 +97,7 @@ def file_statement(data: Dataset, s: Statement) -> None:
             one.problems.append(
                 data.report.add(
                     "duplicate-statement",
-                    file=one.file,
-                    row=one.row,
-                    community_id=s.community_id,
-                    quarter=str(s.quarter),
+                    **one.where(community_id=s.community_id),
                     details={"other": _where(other)},
                 )
             )
@@ -259,12 +248,9 @@ def check_continuity(data: Dataset) -> None:
             s.problems.append(
                 data.report.add(
                     "continuity-broken",
-                    file=s.file,
-                    row=s.row,
+                    **s.where(community_id=cid),
                     field="opening_balance",
                     value=str(s.opening_balance),
-                    community_id=cid,
-                    quarter=str(q),
                     details={
                         "opening": s.opening_balance,
                         "prev_quarter": prev.quarter,
