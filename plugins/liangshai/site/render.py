@@ -38,7 +38,8 @@ class Job:
 _ENV = {}
 
 
-def _environment(theme: str):
+def environment(theme: str):
+    """The Jinja environment of the theme's templates (posters, screens, receipts)."""
     if theme not in _ENV:
         from jinja2 import Environment, FileSystemLoader
 
@@ -54,7 +55,7 @@ def poster_html(job: Job, theme: Path, cache_root: Path, fit: float = 1.0) -> st
     template = "screen.html" if job.size in SCREENS else "poster.html"
     width, height = SCREENS.get(job.size, (0, 0))
     return (
-        _environment(str(theme))
+        environment(str(theme))
         .get_template(template)
         .render(p=job.data, size=job.size, qr=qr, fit=fit, width=width, height=height)
     )

@@ -26,7 +26,7 @@ def fold(problems: list[Problem]) -> list[tuple[Problem, list[Problem]]]:
     return sorted(((g[0], g[1:]) for g in groups.values()), key=lambda x: _location(x[0]))
 
 
-def _where(first: Problem, others: list[Problem], cell: str | None = None) -> str:
+def where(first: Problem, others: list[Problem], cell: str | None = None) -> str:
     """Where a problem (and its repeats) is: the cell as Excel names it, or the row."""
     parts = []
     if cell:
@@ -42,20 +42,26 @@ def _where(first: Problem, others: list[Problem], cell: str | None = None) -> st
     return "".join(parts)
 
 
-def render_text(data: Dataset) -> str:
-    report = data.report
+def problem_lines(report: Report, problems: list[Problem]) -> list[str]:
+    """The problems by file, repeats folded: two lines each (what is wrong, how to fix it)."""
     lines = []
-    for file, problems in groupby(sorted(report.problems, key=_location), key=lambda p: p.file):
-        problems = list(problems)
-        errors = sum(report.is_error(p) for p in problems)
-        lines.append(f"{file or '（整体）'}：{errors} 个错误，{len(problems) - errors} 个警告")
-        for first, others in fold(problems):
+    for file, group in groupby(sorted(problems, key=_location), key=lambda p: p.file):
+        group = list(group)
+        errors = sum(report.is_error(p) for p in group)
+        lines.append(f"{file or '（整体）'}：{errors} 个错误，{len(group) - errors} 个警告")
+        for first, others in fold(group):
             mark = "✗" if report.is_error(first) else "!"
             severity = "错误" if report.is_error(first) else "警告"
-            where = _where(first, others, report.cell(first))
-            lines.append(f"  {mark} {severity} {where} [{first.code}] {first.message}")
+            at = where(first, others, report.cell(first))
+            lines.append(f"  {mark} {severity} {at} [{first.code}] {first.message}")
             lines.append(f"      → {first.hint}")
         lines.append("")
+    return lines
+
+
+def render_text(data: Dataset) -> str:
+    report = data.report
+    lines = problem_lines(report, report.problems)
     lines.append(inventory(report))
     lines.append(summary(data))
     return "\n".join(lines) + "\n"
