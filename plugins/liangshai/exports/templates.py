@@ -148,9 +148,10 @@ def _write_guide(ws):
 
 
 def write_csv_templates(out: Path) -> list[Path]:
-    """Blank batch CSVs with the Chinese headers, UTF-8 with BOM so Excel opens them right."""
+    """Blank CSVs with the Chinese headers, UTF-8 with BOM so Excel opens them right: the
+    batch statements and items, and the contracts register (ledgers/contracts.csv)."""
     paths = []
-    for table in ("statements", "items"):
+    for table in ("statements", "items", "contracts"):
         path = out / f"{table}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         labels = [f.label for f in FORMAT.tables[table].fields]
