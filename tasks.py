@@ -201,6 +201,38 @@ def seal(c, quarter, data="data", on=""):
 
 @task(
     help={
+        "inbox": "folder of files handed in (e-mail attachments, a USB stick), any names",
+        "data": "data folder to file into (default: data)",
+        "out": "where runs are kept: archive, receipts, summary, log.csv (default: intake)",
+        "quarter": "the quarter being collected; a statement of another is refused",
+        "received": "the day the files were received (default: today)",
+    }
+)
+def intake(c, inbox, data="data", out="intake", quarter="", received=""):
+    """File every statement handed in: check, file under canonical names, archive, receipts."""
+    from liangshai.commands import run_intake
+
+    _exit(run_intake(inbox, ROOT / "pelicanconf.py", data, out, quarter, received))
+
+
+@task(
+    help={
+        "path": "a draft statement file (or a folder of them)",
+        "data": "data folder to check against (default: data)",
+        "quarter": "the quarter it should be",
+        "receipt": "also write the receipt (and the marked workbook) into this folder",
+        "json": "also write the report as JSON to this file",
+    }
+)
+def check(c, path, data="data", quarter="", receipt="", json=None):
+    """Check a draft as intake would, changing nothing (exit 0 can be handed in, 1 not)."""
+    from liangshai.commands import run_check
+
+    _exit(run_check(path, ROOT / "pelicanconf.py", data, quarter, receipt, json))
+
+
+@task(
+    help={
         "month": "the month reported, e.g. 2024-06",
         "data": "data folder",
         "out": "output folder (default: reports)",

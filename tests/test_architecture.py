@@ -38,6 +38,7 @@ STAGES = [
     ("exports", ("exports",)),
     ("site", ("site",)),
     ("build", ("build",)),
+    ("intake", ("intake",)),
     ("demo", ("demo",)),
     ("commands", ("commands",)),
     ("plugin", ("__init__",)),  # register(): what Pelican calls

@@ -365,6 +365,11 @@ CASES = {
         (Q1_HEAD, 2, None),
     ),
     "below-peers": (None, (Q1_HEAD, 2, None)),  # needs a district of peers: test_completeness
+    # Handing in: checks of invoke intake and invoke check, in test_intake
+    "intake-wrong-quarter": (None, (None, None, "quarter")),
+    "intake-mixed-quarters": (None, (None, None, "quarter")),
+    "intake-conflict": (None, (None, None, None)),
+    "intake-in-batch": (None, (None, None, None)),
 }
 
 

@@ -223,6 +223,79 @@ def run_posters(
     return _report_errors(dataset, out)
 
 
+def _theme(settings_file: Path) -> Path:
+    """The theme receipts are printed with; refused without a CJK font to print them."""
+    if not cjk_bold_fonts():
+        raise CannotRun("没有安装带粗体的中文字体，回执会印成空方框；请先运行 invoke setup")
+    return Path(site_settings(settings_file)["THEME"])
+
+
+@command("收件")
+def run_intake(
+    inbox: str | Path,
+    settings_file: Path,
+    data: str | Path = "data",
+    out_dir: str | Path = "intake",
+    quarter: str = "",
+    received: str = "",
+    out=None,
+) -> int:
+    """File what the inbox holds; exit 1 when any submission was not accepted."""
+    from .intake.inbox import take_in
+    from .intake.summary import summary_text
+
+    out = out or sys.stdout
+    day = _date(received) if received else date.today()
+    expected = _quarter(quarter) if quarter else None
+    theme = _theme(settings_file)
+    intake = take_in(Path(inbox), Path(data), Path(out_dir), day, theme, expected)
+    out.write(summary_text(intake.submissions, intake.data.report))
+    out.write(f"原件已存档，回执和汇总表在 {intake.run}（{intake.summary[0].name}、")
+    out.write(f"{intake.summary[1].name}）；收件记录 {intake.log}\n")
+    rejected = any(sub.outcome == "rejected" for sub in intake.submissions)
+    return EXIT_ERRORS if rejected else EXIT_OK
+
+
+@command("自查")
+def run_check(
+    path: str | Path,
+    settings_file: Path,
+    data: str | Path = "data",
+    quarter: str = "",
+    receipt: str = "",
+    json_file: str | None = None,
+    out=None,
+) -> int:
+    """Check a draft (file or folder) as intake would; change nothing. Exit 1 when it
+    could not be accepted as it is."""
+    from .intake.inbox import CHECKED, check_drafts, receipts
+    from .validate.report import problem_lines, render_json
+
+    out = out or sys.stdout
+    expected = _quarter(quarter) if quarter else None
+    theme = _theme(settings_file) if receipt else None
+    submissions, data_set = check_drafts(Path(path), Path(data), expected)
+    report = data_set.report
+    for sub in submissions:
+        out.write("\n".join(problem_lines(report, sub.problems)))
+        codes = "、".join(
+            f"{s.community_id} {s.quarter} 校验码 {s.verification_code}"
+            for s in sub.statements
+            if sub.outcome in ("filed", "replaced")
+        )
+        note = sub.note or codes
+        out.write(f"{sub.name}：{CHECKED[sub.outcome]}" + (f"（{note}）" if note else "") + "\n")
+        if receipt:
+            for made in receipts(sub, data_set, Path(receipt), date.today(), theme, True):
+                out.write(f"写入 {made}\n")
+    if json_file:
+        mine = {p for sub in submissions for p in sub.problems}
+        report.problems = [p for p in report.problems if p in mine]
+        Path(json_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_file).write_text(render_json(data_set), encoding="utf-8")
+    return EXIT_ERRORS if any(s.outcome == "rejected" for s in submissions) else EXIT_OK
+
+
 # The files of a built site that make up its open data, as patterns relative to the site. The
 # sample's are kept in tests/expected/ and compared byte for byte by a test; `invoke expected`
 # writes them again when a change to them is intended.

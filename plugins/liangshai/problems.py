@@ -111,16 +111,21 @@ class SheetLayout:
             return f"{name}!{row}:{row}"  # the whole row, as Excel writes it
         return f"{name}!{column_letter(column)}{row}"
 
-    def cell(self, p: Problem) -> str | None:
-        """The cell (or, when no column is known, the row) a problem is about, if any."""
+    def position(self, p: Problem) -> tuple[int, int | None] | None:
+        """The row and column (None: the whole row) a problem is about, if any."""
         if p.field in self.header_rows and (p.row is None or p.row < self.head):
-            return self.ref(self.header_rows[p.field], 1)
+            return self.header_rows[p.field], 1
         if p.row is None:
             return None
         column = p.column
         if column is None and p.row > self.head:
             column = self.columns.get(p.field)
-        return self.ref(p.row, column)
+        return p.row, column
+
+    def cell(self, p: Problem) -> str | None:
+        """The cell (or, when no column is known, the row) a problem is about, if any."""
+        position = self.position(p)
+        return self.ref(*position) if position else None
 
 
 def _text(value) -> str:

@@ -20,6 +20,7 @@ from .rows import Columns, Draft, Record, Unread, cell_text, parse_cell
 SHEET = "公示表"
 LISTS_SHEET = "代码表"
 GUIDE_SHEET = "填表说明"
+RECEIPT_SHEET = "问题清单"  # the first sheet of a receipt (intake), if it comes back filled in
 ITEM_ROWS = 40
 FOOTER = ("编制人：", "审核人：", "填表日期：", "业主委员会意见：")
 _FOOTER_NAMES = tuple(normalize_name(f.rstrip("：")) for f in FOOTER)
@@ -55,7 +56,7 @@ def read_workbook(source: Source) -> list[Draft]:
     sheets = _sheets(source)
     drafts = []
     for title, rows, truncated in sheets:
-        if title in (LISTS_SHEET, GUIDE_SHEET):
+        if title in (LISTS_SHEET, GUIDE_SHEET, RECEIPT_SHEET):
             continue
         if _item_header_row(rows) is None:
             if any(_filled(r) for r in rows):

@@ -11,7 +11,7 @@ import hashlib
 import os
 import pickle
 from contextlib import contextmanager, suppress
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 from ..cache import replacing
 from ..digest import PACKAGE, tree_digest
 from ..load.inputs import Inputs, load_inputs, read_statement_folder
+from ..load.rows import Draft
 from ..model import Dataset, Statement
 from ..parallel import WorkerFailed, in_parallel
 from ..problems import Problem, Report
@@ -33,15 +34,21 @@ CACHE_VERSION = 2  # bump when cached statements would no longer match what the 
 
 
 def validate_folder(
-    root: Path | str, strict: bool = False, as_of: date | None = None, cache: Path | None = None
+    root: Path | str,
+    strict: bool = False,
+    as_of: date | None = None,
+    cache: Path | None = None,
+    overlay: Overlay | None = None,
+    report: Report | None = None,
 ) -> Dataset:
     """Load and validate a data folder. Raises CannotRun only when no run is possible.
 
-    With a `cache` folder, quarter folders whose inputs did not change are not read again."""
-    report = Report(strict=strict)
+    With a `cache` folder, quarter folders whose inputs did not change are not read again.
+    With an `overlay`, its drafts are checked as if they were in the folder."""
+    report = report or Report(strict=strict)
     with gc_paused():
         inputs = load_inputs(Path(root), report)
-        return validate(inputs, report, as_of or inputs.settings["as_of"], cache)
+        return validate(inputs, report, as_of or inputs.settings["as_of"], cache, overlay)
 
 
 def blocking(report: Report) -> list[Problem]:
@@ -77,7 +84,24 @@ def registry_key(inputs: Inputs, as_of: date) -> str:
     return h.hexdigest()
 
 
-def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = None) -> Dataset:
+@dataclass
+class Overlay:
+    """Statements checked as if they were in the data folder (drafts handed in, not yet
+    filed): `drafts` are placed in their quarters, taking the place of the statements
+    `withdrawn` names by (file, key); `loose` drafts are checked on their own only."""
+
+    drafts: list[Draft] = field(default_factory=list)
+    withdrawn: set[tuple[str, tuple]] = field(default_factory=set)
+    loose: list[Draft] = field(default_factory=list)
+
+
+def validate(
+    inputs: Inputs,
+    report: Report,
+    as_of: date,
+    cache: Path | None = None,
+    overlay: Overlay | None = None,
+) -> Dataset:
     districts = build_districts(inputs.districts, report)
     communities, aliases = build_communities(inputs.communities, districts, report)
     check_base_data(communities, report)
@@ -94,10 +118,16 @@ def validate(inputs: Inputs, report: Report, as_of: date, cache: Path | None = N
         root=inputs.root,
     )
     data.registry_key = registry_key(inputs, as_of)
+    overlay = overlay or Overlay()
     for statements, folder_report in checked_folders(data, inputs.folders, cache):
         report.merge(folder_report)
         for statement in statements:
-            file_statement(data, statement)
+            key = (statement.community_id, statement.quarter)
+            if (statement.file, key) not in overlay.withdrawn:
+                file_statement(data, statement)
+    for draft in overlay.drafts:
+        file_statement(data, check_statement(data, draft))
+    data.rejected += [check_statement(data, draft) for draft in overlay.loose]
     check_continuity(data)
     data.ledgers = {
         name: check_ledger(name, records, data) for name, records in inputs.ledgers.items()

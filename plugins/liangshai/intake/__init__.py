@@ -1,0 +1,1 @@
+"""Intake: files handed in, checked against the data folder, filed, and answered."""

@@ -1,0 +1,117 @@
+"""The intake loop: an inbox of files handed in → checked against the data folder → filed,
+archived, answered with receipts, summed up. And `check_one`, the same check of one draft
+that changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ..load.files import inside
+from ..model import Dataset
+from ..problems import CannotRun, Report
+from ..quarter import Quarter
+from .checking import check_submissions
+from .filing import append_log, archive, file_accepted, run_folder
+from .receipts import marked_workbook, receipt_context, receipt_stem, write_receipt
+from .submissions import Submission, read_inbox
+from .summary import summary_rows, write_summary
+
+# What a check of a draft (nothing filed) says of each outcome.
+CHECKED = {
+    "filed": "校验通过，可以报送",
+    "replaced": "校验通过，可以报送（将替换已报送的旧版）",
+    "duplicate": "与已报送的相同，无需重复报送",
+    "rejected": "校验未通过，请修改后再报送",
+    "ignored": "已忽略",
+}
+
+
+@dataclass
+class Intake:
+    run: Path
+    submissions: list[Submission]
+    data: Dataset
+    receipts: dict[int, list[Path]] = field(default_factory=dict)  # submission number -> files
+    summary: list[Path] = field(default_factory=list)
+    log: Path | None = None
+
+
+def _separate(inbox: Path, data: Path, out: Path) -> None:
+    if not inbox.is_dir():
+        raise CannotRun(f"找不到收件箱 {inbox}")
+    if not data.is_dir():
+        raise CannotRun(f"找不到数据文件夹 {data}")
+    for a, b in ((inbox, data), (data, inbox), (out, inbox), (inbox, out)):
+        if inside(a, b):
+            raise CannotRun(f"收件箱 {inbox}、数据文件夹 {data} 和收件记录 {out} 不能互相包含")
+
+
+def take_in(
+    inbox: Path,
+    data: Path,
+    out: Path,
+    received: date,
+    theme: Path,
+    expected: Quarter | None = None,
+) -> Intake:
+    """Read every file of the inbox, check it against the data folder, file what is valid,
+    move every original into the run's archive, write receipts and the summary."""
+    inbox, data, out = Path(inbox), Path(data), Path(out)
+    _separate(inbox, data, out)
+    report = Report()
+    submissions = read_inbox(inbox, report)
+    checked = check_submissions(data, submissions, report, expected)
+    run = run_folder(out, received)
+    intake = Intake(run, submissions, checked)
+    for sub in submissions:  # first, while the inbox is as it was: a failure here moves nothing
+        if sub.outcome != "ignored":
+            intake.receipts[sub.number] = receipts(sub, checked, run / "receipts", received, theme)
+    moved = archive(submissions, inbox, run)
+    file_accepted(submissions, data, run, moved)
+    intake.summary = write_summary(summary_rows(submissions, checked, intake.receipts), run)
+    intake.log = append_log(submissions, out, run, received)
+    return intake
+
+
+def receipts(
+    sub: Submission,
+    data: Dataset,
+    folder: Path,
+    received: date,
+    theme: Path,
+    check: bool = False,
+) -> list[Path]:
+    """The receipts of one submission: the marked workbook (for a workbook that was read
+    and has problems) and the printed receipt."""
+    stem = folder / receipt_stem(sub)
+    made = []
+    read = any(file == sub.name for file, _ in data.report.layouts)
+    if sub.kind == "xlsx" and sub.problems and read:
+        original = sub.paths[0].read_bytes()
+        made.append(marked_workbook(sub, data.report, original, stem.with_suffix(".xlsx")))
+    context = receipt_context(sub, data, received, "自查" if check else folder.parent.name)
+    if check:
+        context.update(outcome_label=CHECKED[sub.outcome], check=True)
+    made += write_receipt(context, theme, stem)
+    return made
+
+
+def check_drafts(
+    path: Path, data: Path, expected: Quarter | None = None
+) -> tuple[list[Submission], Dataset]:
+    """A draft (a file, or a folder of them) checked as intake would check it: against the
+    registry, the quarters around it and the seals. Nothing is filed or moved."""
+    path, data = Path(path), Path(data)
+    if not path.exists():
+        raise CannotRun(f"找不到 {path}")
+    if not data.is_dir():
+        raise CannotRun(f"找不到数据文件夹 {data}")
+    report = Report()
+    if path.is_dir():
+        submissions = read_inbox(path, report)
+    else:
+        submissions = read_inbox(path.parent, report, only=[path])
+    return submissions, check_submissions(data, submissions, report, expected)
