@@ -50,7 +50,8 @@ def workbook(path: Path, header=HEADER, items=ITEMS) -> int:
 
 def intake(inbox: Path, folder, out: Path, quarter="2024Q2", received=RECEIVED):
     text = io.StringIO()
-    code = run_intake(inbox, SETTINGS, folder.root, out, quarter, received, out=text)
+    cache = out.parent / "cache"  # not the repository's
+    code = run_intake(inbox, SETTINGS, folder.root, out, quarter, received, cache, out=text)
     return code, text.getvalue()
 
 
@@ -309,6 +310,8 @@ def test_intake_refuses_folders_inside_each_other(folder, tmp_path):
     (tmp_path / "inbox").mkdir()
     assert intake(tmp_path / "inbox", folder, tmp_path / "inbox" / "runs")[0] == 2
     assert intake(tmp_path / "missing", folder, tmp_path / "i")[0] == 2
+    assert intake(tmp_path / "inbox", folder, tmp_path / "i", received="八月")[0] == 2
+    assert intake(tmp_path / "inbox", folder, tmp_path / "i", quarter="二季度")[0] == 2
     code, printed = intake(tmp_path / "inbox", folder, tmp_path / "i")
     assert code == 0 and "收件箱是空的" in printed
 

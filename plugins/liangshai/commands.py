@@ -238,9 +238,11 @@ def run_intake(
     out_dir: str | Path = "intake",
     quarter: str = "",
     received: str = "",
+    cache: Path | None = None,
     out=None,
 ) -> int:
-    """File what the inbox holds; exit 1 when any submission was not accepted."""
+    """File what the inbox holds; exit 1 when any submission was not accepted. The
+    validation cache is the build's unless `cache` says otherwise."""
     from .intake.inbox import take_in
     from .intake.summary import summary_text
 
@@ -248,7 +250,8 @@ def run_intake(
     day = _date(received) if received else date.today()
     expected = _quarter(quarter) if quarter else None
     theme = _theme(settings_file)
-    intake = take_in(Path(inbox), Path(data), Path(out_dir), day, theme, expected)
+    cache = cache or setting_path(site_settings(settings_file), "LIANGSHAI_CACHE")
+    intake = take_in(Path(inbox), Path(data), Path(out_dir), day, theme, expected, cache)
     out.write(summary_text(intake.submissions, intake.data.report))
     out.write(f"原件已存档，回执和汇总表在 {intake.run}（{intake.summary[0].name}、")
     out.write(f"{intake.summary[1].name}）；收件记录 {intake.log}\n")

@@ -30,8 +30,7 @@ def check_submissions(
 ) -> Dataset:
     """Validate the submissions against the data folder `root`; set each one's statements,
     problems and outcome. Returns the data folder as it would be with them filed."""
-    before = validate_folder(root, cache=cache)
-    batch = Batch(before, [sub for sub in submissions if not sub.outcome])
+    batch = Batch(validate_folder(root, cache=cache), [s for s in submissions if not s.outcome])
     overlay = Overlay()
     placed = [sub for sub in batch.live if not batch.duplicate(sub)]
     for sub in placed:
@@ -39,7 +38,7 @@ def check_submissions(
         for draft, c in batch.pairs[sub.number]:
             _check_quarter(sub, c, expected, report)
             (overlay.loose if conflicted else overlay.drafts).append(draft)
-            old = before.statements.get(_key(c))
+            old = batch.old.get(_key(c))
             if old is not None and not conflicted:
                 overlay.withdrawn.add((old.file, _key(c)))
                 batch.replacing(sub, c, old, report)
@@ -57,7 +56,9 @@ class Batch:
     its key and fingerprint), held against the data folder and against each other."""
 
     def __init__(self, before: Dataset, live: list[Submission]):
-        self.before, self.live = before, live
+        """Only what is needed of `before` is kept (the statements the batch meets, how many
+        statements their files hold), so that it is freed before the second validation."""
+        self.live = live
         scratch = replace(before, report=Report())
         self.pairs: dict[int, list[tuple[Draft, Statement]]] = {}
         self.by_key: dict[tuple, list[tuple[Submission, Statement]]] = defaultdict(list)
@@ -68,7 +69,9 @@ class Batch:
             for _, c in self.pairs[sub.number]:
                 if None not in _key(c):
                     self.by_key[_key(c)].append((sub, c))
-        self.shared = Counter(s.file for s in before.statements.values())
+        self.old = {key: before.statements[key] for key in self.by_key if key in before.statements}
+        files = {s.file for s in self.old.values()}
+        self.shared = Counter(s.file for s in before.statements.values() if s.file in files)
 
     def duplicate(self, sub: Submission) -> bool:
         """Whether every statement of the submission is already in the data folder, or in a
@@ -78,7 +81,7 @@ class Batch:
             return False
         where = []
         for _, c in pairs:
-            old = self.before.statements.get(_key(c))
+            old = self.old.get(_key(c))
             earlier = [
                 o
                 for o, other in self.by_key.get(_key(c), [])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..load.files import Source, sniff
-from ..load.inputs import READERS
+from ..load.inputs import READERS, item_key, missing_header
 from ..load.layout import YAML_SUFFIXES, ignored, recognise, unsupported
 from ..load.rows import Draft
 from ..load.text import csv_records
@@ -147,16 +147,9 @@ def _join_tables(
     for sub, records, lost in items:
         owner, joined = None, set()
         for record in records:
-            key = (record["community_id"], record["quarter"])
+            key = item_key(record)
             if key not in heads:
-                if None not in key:
-                    report.add(
-                        "missing-header",
-                        file=record.file,
-                        row=record.row,
-                        community_id=key[0],
-                        quarter=str(key[1]),
-                    )
+                missing_header(record, report)
                 continue
             draft, owner = heads[key][0], owner or heads[key][1]
             draft.items.append(record)

@@ -173,19 +173,26 @@ def batch_drafts(
     for draft in out:
         draft.items_lost = lost
     for item in rows:
-        key = (item["community_id"], item["quarter"])
-        draft = drafts.get(key)
+        draft = drafts.get(item_key(item))
         if draft is not None:
             draft.items.append(item)
-        elif None not in key:
-            report.add(
-                "missing-header",
-                file=item.file,
-                row=item.row,
-                community_id=key[0],
-                quarter=str(key[1]),
-            )
+        else:
+            missing_header(item, report)
     return out
+
+
+def item_key(item: Record) -> tuple:
+    """The statement an items row belongs to: (community id, quarter)."""
+    return (item["community_id"], item["quarter"])
+
+
+def missing_header(item: Record, report: Report) -> None:
+    """An items row whose statement is nowhere (unless its own key could not be read)."""
+    cid, quarter = item_key(item)
+    if cid is not None and quarter is not None:
+        report.add(
+            "missing-header", file=item.file, row=item.row, community_id=cid, quarter=str(quarter)
+        )
 
 
 def _yaml_drafts(source: Source) -> list[Draft]:
