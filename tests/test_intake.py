@@ -21,7 +21,7 @@ from test_excel import HEADER, ITEMS, _find, fill
 from conftest import ROOT, build, seal, soffice
 from liangshai.commands import run_check, run_intake
 from liangshai.exports.templates import write_template
-from liangshai.intake.receipts import FILLS
+from liangshai.intake.receipts import FILLS, write_receipt
 from liangshai.load.workbook import RECEIPT_SHEET, SHEET, item_fields
 from liangshai.schema import FORMAT
 
@@ -364,3 +364,37 @@ def test_a_statement_in_a_batch_file_is_not_replaced_behind_its_back(folder, tmp
     assert row["收件结果"] == "未受理" and "批量文件" in row["说明"], printed
     assert folder.path("statements/2024Q2/statements.csv").read_bytes() == before
     assert folder.validate().report.ok
+
+
+def test_the_printed_receipt_is_one_page_whatever_it_lists(tmp_path):
+    """The worst case: three statements, thirty long errors and as many warnings."""
+    hint = "以元为单位填写数字，最多两位小数，如 1234.50、1,234.50 或 ¥1234.5；零可写 0 或 -。" * 2
+    groups = [
+        {
+            "where": f"{SHEET}!D{k} 等 3 处「金额（元）」",
+            "message": "“约一万”不是有效的金额",
+            "hint": hint,
+        }
+        for k in range(30)
+    ]
+    statement = {"name": "榕荫花园", "id": "rongyin-huayuan", "quarter": "2024Q2", "code": None}
+    context = {
+        "settings": {"city": "福州市", "bureau": "福州市住房保障和房产管理局", "hotline": "12345"},
+        "number": "2024-08-20-01",
+        "received": date(2024, 8, 20),
+        "files": [("东湖湾2025年二季度公示表（终版）.xlsx", "0123456789abcdef")],
+        "outcome": "rejected",
+        "outcome_label": "未受理",
+        "note": "",
+        "statements": [statement] * 3,
+        "filed": [],
+        "replaced": [],
+        "errors": groups,
+        "warnings": groups,
+        "shown_errors": 6,
+        "shown_warnings": 2,
+    }
+    page, pdf = write_receipt(context, ROOT / "theme", tmp_path / "回执")
+    text = pdf_text(pdf)  # asserts one page
+    assert "另有" in text and "公示表!D0" in text
+    assert page.read_text(encoding="utf-8").count("约一万") == 60  # the HTML lists them all

@@ -27,7 +27,7 @@ LIST_COLUMNS = (
     ("修改方法", 48),
     ("检查", 18),
 )
-SHOWN = 12  # problem groups on the printed receipt; the rest are counted
+SHOWN = 6  # problem groups on the printed receipt, errors first; the rest are counted
 
 
 def receipt_stem(sub: Submission) -> str:
@@ -130,9 +130,10 @@ def receipt_context(sub: Submission, data: Dataset, received: date, run: str) ->
         "statements": statements,
         "filed": sub.filed,
         "replaced": sub.replaced,
-        "errors": _groups(report, errors),
+        "errors": (shown := _groups(report, errors)),
         "warnings": _groups(report, warnings),
-        "shown": SHOWN,
+        "shown_errors": min(len(shown), SHOWN),
+        "shown_warnings": max(2, SHOWN - len(shown)),
     }
 
 
@@ -149,19 +150,30 @@ def _groups(report: Report, problems: list[Problem]) -> list[dict]:
     return out
 
 
+# Tried in turn until the receipt is one page: the type scale, and how many error and
+# warning groups are printed (None: as many as the context says). Never below 9.6 pt; what
+# is left out is counted on the page and listed in the marked workbook and the HTML.
+FITS = ((1.0, None, None), (0.9, None, None), (0.8, None, None), (0.8, None, 0), (0.8, 3, 0))
+
+
 def write_receipt(context: dict, theme: Path, target: Path) -> tuple[Path, Path]:
-    """The receipt as HTML and as a one-page A4 PDF (the type shrinks until it fits)."""
+    """The receipt as HTML (every problem) and as a one-page A4 PDF."""
     from weasyprint import HTML
 
     template = environment(str(theme)).get_template("receipt.html")
-    for fit in (1.0, 0.85, 0.7):
-        html = template.render(r=context, fit=fit)
+    for fit, errors, warnings in FITS:
+        shown = {
+            "shown_errors": context["shown_errors"] if errors is None else errors,
+            "shown_warnings": context["shown_warnings"] if warnings is None else warnings,
+        }
+        html = template.render(r={**context, **shown}, fit=fit)
         document = HTML(string=html, base_url=str(theme)).render()
         if len(document.pages) == 1:
             break
     target.parent.mkdir(parents=True, exist_ok=True)
     page = target.with_suffix(".html")
-    page.write_text(template.render(r=context, fit=1.0), encoding="utf-8")
+    every = {"shown_errors": len(context["errors"]), "shown_warnings": len(context["warnings"])}
+    page.write_text(template.render(r={**context, **every}, fit=1.0), encoding="utf-8")
     pdf = target.with_suffix(".pdf")
     document.write_pdf(pdf)
     return page, pdf
