@@ -6,12 +6,14 @@ that changes nothing.
 from __future__ import annotations
 
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
 
 from ..load.files import inside
+from ..load.workbook import NOT_A_WORKBOOK
 from ..model import Dataset
 from ..parallel import in_parallel
 from ..problems import CannotRun, Report
@@ -102,7 +104,8 @@ def receipts(
     read = any(file == sub.name for file, _ in data.report.layouts)
     if sub.kind == "xlsx" and sub.problems and read:
         original = sub.paths[0].read_bytes()
-        made.append(marked_workbook(sub, data.report, original, stem.with_suffix(".xlsx")))
+        with suppress(*NOT_A_WORKBOOK):  # read as values, but openpyxl cannot edit it: PDF only
+            made.append(marked_workbook(sub, data.report, original, stem.with_suffix(".xlsx")))
     context = receipt_context(sub, data, received, "自查" if check else folder.parent.name)
     if check:
         context.update(outcome_label=CHECKED[sub.outcome], check=True)

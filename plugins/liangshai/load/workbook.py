@@ -28,7 +28,7 @@ ITEM_IMPLIED = ("community_id", "quarter")  # given by the header block
 
 # openpyxl raises many kinds of errors on a file that is not a real workbook; all of them mean
 # "this is not the template" to the person who uploaded it.
-_NOT_A_WORKBOOK = (
+NOT_A_WORKBOOK = (
     zipfile.BadZipFile,
     KeyError,
     OSError,
@@ -111,7 +111,7 @@ def _sheets(source: Source) -> list[tuple[str, list[list], bool]]:
             out.append((ws.title, rows, truncated))
         values.close()
         formulas.close()
-    except _NOT_A_WORKBOOK as exc:
+    except NOT_A_WORKBOOK as exc:
         detail = f"不是有效的 Excel（.xlsx）文件（{type(exc).__name__}）"
         source.problem("file-unreadable", details={"detail": detail})
         return []
