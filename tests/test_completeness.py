@@ -188,3 +188,19 @@ def test_a_contracts_register_from_excel_with_one_bad_row_spoils_only_that_row(
     assert errors == [("invalid-choice", "合同台账（终版）.csv", 2)]
     assert all(s.valid for s in found.statements.values())
     assert sum(len(v) for v in found.contracts.values()) == len(rows) - 1
+
+
+def test_the_median_of_the_others_is_the_statistics_median():
+    import random
+    import statistics
+    from decimal import Decimal
+
+    from liangshai.validate.completeness import median_without
+
+    rng = random.Random(7)
+    for size in range(2, 40):
+        values = [Decimal(rng.randint(0, 50)) / 7 for _ in range(size)]  # repeats included
+        ordered = sorted(values)
+        for k, value in enumerate(values):
+            others = values[:k] + values[k + 1 :]
+            assert median_without(ordered, value) == Decimal(statistics.median(others))
