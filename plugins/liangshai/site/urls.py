@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
+from functools import cache
 
 from ..model import Community
 from ..settings import DEFAULTS, PAGES
 
 
+@cache  # asked for each quarter's messages and pages: 20,000 ids × quarters
 def link_code(community_id: str) -> str:
     """The code of a community's short link (/s/<code>/): eight characters of the SHA-256 of
     its id, in lowercase base32 — the same forever for the same id (a renamed community keeps
