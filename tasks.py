@@ -29,6 +29,9 @@ DEBIAN_PACKAGES = [
     "default-jre-headless",
     "ffmpeg",  # the lift screens' video per district
 ]
+# What `invoke bench` compares with: Hugo, the fastest common static site generator (CI
+# installs it too, so that the bench's Hugo step is tested).
+DEV_PACKAGES = ["hugo"]
 
 
 def _installed(package: str) -> bool:
@@ -39,12 +42,13 @@ def _installed(package: str) -> bool:
         return True
 
 
-@task
-def setup(c):
+@task(help={"dev": "also what the bench compares with (Hugo)"})
+def setup(c, dev=False):
     """Install the Debian packages the site and tests need, if missing."""
-    missing = [name for name in DEBIAN_PACKAGES if not _installed(name)]
+    wanted = DEBIAN_PACKAGES + (DEV_PACKAGES if dev else [])
+    missing = [name for name in wanted if not _installed(name)]
     if not missing:
-        print("系统依赖已安装：" + "、".join(DEBIAN_PACKAGES))
+        print("系统依赖已安装：" + "、".join(wanted))
         return
     sudo = "" if os.geteuid() == 0 else "sudo "
     env = {"DEBIAN_FRONTEND": "noninteractive"}
@@ -253,16 +257,21 @@ def serve(c, port=8000):
 
 @task(
     help={
-        "scales": "community counts to measure, comma-separated (default 2000,20000)",
+        "scales": "community counts to measure, comma-separated (default 2000,20000; '' none)",
         "runs": "runs per measurement where cheap (median)",
         "posters": "communities to make posters for (0: skip)",
+        "history": "also measure this scale on its own, as COMMUNITIESxQUARTERS (20000x40)",
     }
 )
-def bench(c, scales="2000,20000", runs=3, posters=100):
-    """Measure validation, full and incremental builds, memory and posters vs plain Pelican."""
+def bench(c, scales="2000,20000", runs=3, posters=100, history=""):
+    """Measure validation, full and incremental builds, memory and posters vs plain Pelican
+    and Hugo (installed first, as by `invoke setup --dev`)."""
     from liangshai.demo.bench import run
 
-    print(run([int(s) for s in scales.split(",")], runs=runs, poster_count=posters))
+    setup(c, dev=True)
+    sizes = [int(s) for s in scales.split(",") if s.strip()]
+    span = tuple(int(n) for n in history.lower().split("x")) if history else None
+    print(run(sizes, runs=runs, poster_count=posters, history=span))
 
 
 @task(help={"k": "only tests matching this expression"})

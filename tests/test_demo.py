@@ -95,3 +95,24 @@ def test_the_bench_steps_run(folder, tmp_path):
     assert seconds > 0 and peak > 0
     timed(build_code(folder.root, tmp_path / "out", tmp_path / "cache"))
     assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_the_bench_builds_the_same_pages_with_hugo_and_prints_both_ratios(tmp_path):
+    from liangshai.demo.bench import hugo, table
+
+    seconds = hugo(5, tmp_path / "hugo")
+    assert seconds and seconds > 0  # installed by `invoke setup --dev`, as CI does
+    page = (tmp_path / "hugo" / "out" / "p3" / "index.html").read_text(encoding="utf-8")
+    assert "小区 3" in page and page.count("<tr>") == 16  # the header and 15 rows
+    row = {
+        "scale": "5 × 1",
+        "validation": 1,
+        "full": 3,
+        "rss": 100,
+        "unchanged": 0.1,
+        "one": 0.2,
+        "plain": 2.0,
+        "hugo": 0.5,
+    }
+    printed = table([row, {**row, "plain": None, "hugo": None}], None)
+    assert "| 1.50 | 6.00 |" in printed and "| — | — | — | — |" in printed

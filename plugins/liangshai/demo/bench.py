@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,17 +86,21 @@ def change_one_statement(data: Path) -> str:
     return target
 
 
+ROWS = "\n".join(f"| 停车费 {k} | 公共道路停车位使用费 | {1000 + k}.00 |" for k in range(15))
+TABLE = f"## 公示表\n\n| 科目 | 明细 | 金额 |\n|---|---|---|\n{ROWS}\n"
+
+
+def _pages(content: Path, pages: int, front) -> None:
+    """As many Markdown pages as communities, a 15-row Chinese table each."""
+    content.mkdir(parents=True)
+    for n in range(pages):
+        (content / f"p{n}.md").write_text(front(n) + TABLE, encoding="utf-8")
+
+
 def plain_pelican(pages: int, work: Path) -> float:
     """Plain Pelican on as many Markdown pages (a 15-row Chinese table each), default theme."""
     content = work / "content"
-    content.mkdir(parents=True)
-    rows = "\n".join(f"| 停车费 {k} | 公共道路停车位使用费 | {1000 + k}.00 |" for k in range(15))
-    for n in range(pages):
-        (content / f"p{n}.md").write_text(
-            f"Title: 小区 {n}\nDate: 2025-01-01\nSlug: p{n}\n\n## 公示表\n\n"
-            f"| 科目 | 明细 | 金额 |\n|---|---|---|\n{rows}\n",
-            encoding="utf-8",
-        )
+    _pages(content, pages, lambda n: f"Title: 小区 {n}\nDate: 2025-01-01\nSlug: p{n}\n\n")
     conf = work / "conf.py"
     conf.write_text(
         "SITENAME = 'plain'\nPATH = 'content'\nFEED_ALL_ATOM = None\n"
@@ -123,7 +128,40 @@ def plain_pelican(pages: int, work: Path) -> float:
     return time.perf_counter() - started
 
 
-def measure(communities: int, quarters: int, work: Path, runs: int, say) -> dict:
+# The smallest Hugo site that renders each page as a whole HTML document (Hugo renders
+# nothing for a page without a layout).
+HUGO_LAYOUT = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>{{ .Content }}</body></html>
+"""
+HUGO_LIST = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>{{ .Title }}</title></head><body><ul>{{ range .Pages }}
+<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></body></html>
+"""
+
+
+def hugo(pages: int, work: Path) -> float | None:
+    """Hugo (Debian's) on the same Markdown pages, or None when it is not installed
+    (`invoke setup --dev` installs it)."""
+    if shutil.which("hugo") is None:
+        return None
+    _pages(work / "content", pages, lambda n: f"---\ntitle: 小区 {n}\ndate: 2025-01-01\n---\n\n")
+    for name, text in (("single", HUGO_LAYOUT), ("list", HUGO_LIST)):
+        layout = work / "layouts" / "_default" / f"{name}.html"
+        layout.parent.mkdir(parents=True, exist_ok=True)
+        layout.write_text(text, encoding="utf-8")
+    (work / "hugo.toml").write_text(
+        "baseURL = 'https://example.org/'\nlanguageCode = 'zh-CN'\ntitle = 'plain'\n",
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    command = ["hugo", "--quiet", "--source", str(work), "--destination", str(work / "out")]
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def measure(
+    communities: int, quarters: int, work: Path, runs: int, say, compare: bool = True
+) -> dict:
     """Each build and each plain Pelican run writes into a folder of its own, and nothing is
     deleted until the whole bench is over: on ext4 (measured here), creating files in the
     seconds after thousands were deleted costs up to ten times the system time, and a run
@@ -143,18 +181,23 @@ def measure(communities: int, quarters: int, work: Path, runs: int, say) -> dict
     unchanged = statistics.median(timed(build_code(data, out, cache))[0] for _ in range(runs))
     change_one_statement(data)
     one = timed(build_code(data, out, cache))[0]
-    say(f"[{communities} × {quarters}] 普通 Pelican（{communities} 个 Markdown 页面）…")
-    plain = statistics.median(plain_pelican(communities, work / f"plain-{k}") for k in range(runs))
-    return {
+    result = {
         "scale": f"{communities} × {quarters}",
         "validation": validation,
         "full": full,
         "rss": rss,
         "unchanged": unchanged,
         "one": one,
-        "plain": plain,
-        "ratio": full / plain,
+        "plain": None,
+        "hugo": None,
     }
+    if compare:
+        say(f"[{communities} × {quarters}] 普通 Pelican 与 Hugo（各 {communities} 个页面）…")
+        plains = [plain_pelican(communities, work / f"plain-{k}") for k in range(runs)]
+        result["plain"] = statistics.median(plains)
+        hugos = [hugo(communities, work / f"hugo-{k}") for k in range(runs)]
+        result["hugo"] = statistics.median(hugos) if None not in hugos else None
+    return result
 
 
 def posters_rate(work: Path, count: int, say) -> tuple[float, float]:
@@ -168,18 +211,29 @@ def posters_rate(work: Path, count: int, say) -> tuple[float, float]:
     return 2 * count / rendering, rendering / (2 * count) * 1000
 
 
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _ratio(ours: float, other: float | None) -> str:
+    return "—" if other is None else f"{ours / other:.2f}"
+
+
 def table(results: list[dict], posters: tuple[float, float] | None) -> str:
     head = (
         "| scale | validation s | full build s | peak RSS MB | no-change rebuild s | "
-        "one statement changed s | plain Pelican s | ours / plain |"
+        "one statement changed s | plain Pelican s | Hugo s | ours / plain | ours / Hugo |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(
             f"| {r['scale']} | {r['validation']:.2f} | {r['full']:.2f} | "
             f"{r['rss']:.0f} | {r['unchanged']:.2f} | {r['one']:.2f} | "
-            f"{r['plain']:.2f} | {r['ratio']:.2f} |"
+            f"{_seconds(r['plain'])} | {_seconds(r['hugo'])} | "
+            f"{_ratio(r['full'], r['plain'])} | {_ratio(r['full'], r['hugo'])} |"
         )
+    if any(r["plain"] is not None and r["hugo"] is None for r in results):
+        lines.append("\nHugo is not installed (invoke setup --dev): no ours / Hugo.")
     if posters:
         lines.append("")
         lines.append(
@@ -190,14 +244,23 @@ def table(results: list[dict], posters: tuple[float, float] | None) -> str:
 
 
 def run(
-    scales: list[int], quarters: int = 8, runs: int = 3, poster_count: int = 100, say=print
+    scales: list[int],
+    quarters: int = 8,
+    runs: int = 3,
+    poster_count: int = 100,
+    say=print,
+    history: tuple[int, int] | None = None,
 ) -> str:
+    """The bench at each scale (with plain Pelican and Hugo beside it); with `history`
+    (communities, quarters), that scale too, on its own: time and memory as years add up."""
     results = []
     with tempfile.TemporaryDirectory(prefix="liangshai-bench-") as tmp:
         for n in scales:
             work = Path(tmp) / str(n)
             results.append(measure(n, quarters, work, runs if n <= 5000 else 1, say))
-        posters = (
-            posters_rate(Path(tmp) / str(scales[0]), poster_count, say) if poster_count else None
-        )
+        if history:
+            work = Path(tmp) / "history"
+            results.append(measure(*history, work, 1, say, compare=False))
+        first = Path(tmp) / (str(scales[0]) if scales else "posters")
+        posters = posters_rate(first, poster_count, say) if poster_count else None
     return table(results, posters)
