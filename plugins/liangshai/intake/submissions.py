@@ -90,6 +90,9 @@ def read_inbox(inbox: Path, report: Report, only: list[Path] | None = None) -> l
         if reason:
             sub.outcome, sub.note = "ignored", reason
             continue
+        if path.is_symlink():  # archived, it would be a link to nothing: the file itself, please
+            source.problem("not-regular-file", details={"kind": "链接"})
+            continue
         data = source.read_bytes()
         if data is None:
             continue
