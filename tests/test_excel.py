@@ -131,6 +131,17 @@ def test_problems_name_their_cell_as_excel_does(folder):
     assert problem["sheet"] == SHEET and problem["cell"] == cells["invalid-amount"]
 
 
+def test_a_problem_of_the_whole_statement_names_its_sheet_not_a_row(folder):
+    path = folder.path("statements/2024Q2/rongyin-huayuan.xlsx")
+    write_template(path)
+    fill(path, HEADER, [])
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows.pop(0))
+    data = folder.validate()
+    (p,) = [p for p in data.report.problems if p.code == "no-items"]
+    assert data.report.cell(p) is None and p.sheet == SHEET
+    assert f"工作表「{SHEET}」" in render_text(data)
+
+
 def test_sheet_names_are_quoted_as_excel_quotes_them():
     layout = SheetLayout("Sheet 1", 5, {"quarter": 3}, {"amount": 27})
     assert layout.ref(9, 27) == "'Sheet 1'!AB9"

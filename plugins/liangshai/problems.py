@@ -112,10 +112,11 @@ class SheetLayout:
         return f"{name}!{column_letter(column)}{row}"
 
     def position(self, p: Problem) -> tuple[int, int | None] | None:
-        """The row and column (None: the whole row) a problem is about, if any."""
+        """The row and column (None: the whole row) a problem is about; None for a problem
+        of the whole statement (no items, a sealed statement changed)."""
         if p.field in self.header_rows and (p.row is None or p.row < self.head):
             return self.header_rows[p.field], 1
-        if p.row is None:
+        if p.row is None or (p.row < self.head and p.column is None):
             return None
         column = p.column
         if column is None and p.row > self.head:

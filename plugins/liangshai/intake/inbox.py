@@ -128,8 +128,7 @@ def check_drafts(
     if not data.is_dir():
         raise CannotRun(f"找不到数据文件夹 {data}")
     report = Report()
-    if path.is_dir():
-        submissions = read_inbox(path, report)
-    else:
-        submissions = read_inbox(path.parent, report, only=[path])
+    folder = path if path.is_dir() else path.parent
+    only = None if path.is_dir() else [path]
+    submissions = read_inbox(folder, report, only, label=folder.resolve().name or "草稿")
     return submissions, check_submissions(data, submissions, report, expected)

@@ -141,7 +141,8 @@ def _groups(report: Report, problems: list[Problem]) -> list[dict]:
     """Problems folded by check and field, each group named by where its first one is."""
     out = []
     for first, others in fold(problems):
-        at = report.cell(first) or (f"第 {first.row} 行" if first.row else "")
+        at = report.cell(first) or (f"工作表「{first.sheet}」" if first.sheet else "")
+        at = at or (f"第 {first.row} 行" if first.row else "")
         if others:
             at += f" 等 {len(others) + 1} 处"
         if first.label:

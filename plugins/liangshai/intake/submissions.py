@@ -75,15 +75,18 @@ def inbox_files(inbox: Path) -> list[Path]:
     return out
 
 
-def read_inbox(inbox: Path, report: Report, only: list[Path] | None = None) -> list[Submission]:
-    """Every file of the inbox (or just `only`, files in it) read as submissions."""
+def read_inbox(
+    inbox: Path, report: Report, only: list[Path] | None = None, label: str = INBOX
+) -> list[Submission]:
+    """Every file of the inbox (or just `only`, files in it) read as submissions, each
+    reported as `label`/<its path in the inbox>."""
     inbox = Path(inbox)
     submissions: list[Submission] = []
     seen: dict[str, Submission] = {}
     tables: list[tuple[Submission, Source]] = []
     for path in only or inbox_files(inbox):
         source = Source(path, inbox, report)
-        source.name = f"{INBOX}/{path.relative_to(inbox).as_posix()}"
+        source.name = f"{label}/{path.relative_to(inbox).as_posix()}"
         sub = Submission(len(submissions) + 1, [path], [source.name], "other")
         submissions.append(sub)
         reason = next((r for part in path.relative_to(inbox).parts if (r := ignored(part))), None)

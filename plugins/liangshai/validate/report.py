@@ -31,6 +31,8 @@ def where(first: Problem, others: list[Problem], cell: str | None = None) -> str
     parts = []
     if cell:
         parts.append(cell + (f" 及另外 {len(others)} 处" if others else "") + " ")
+    elif first.sheet:  # a problem of the whole statement on that sheet
+        parts.append(f"工作表「{first.sheet}」")
     elif first.row:
         parts.append(f"第 {first.row} 行" + (f"及另外 {len(others)} 行" if others else ""))
     elif others:
