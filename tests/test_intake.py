@@ -257,22 +257,22 @@ def test_csv_pairs_are_one_submission_and_two_versions_of_one_statement_conflict
     inbox = tmp_path / "inbox"
     mine = [r for r in items if r["community_id"] == "rongyin-huayuan"]
     write_csv(inbox / "导出1.csv", [statements[0]])
-    write_csv(inbox / "导出2.csv", mine, encoding="gbk")  # as Excel saves CSV on Windows
+    write_csv(inbox / "导出2.csv", mine[:3], encoding="gbk")  # as Excel saves CSV on Windows
+    write_csv(inbox / "导出3.csv", mine[3:])  # the rest of the items, sent later
     (inbox / "闽江新村.yaml").write_text(yaml_text("minjiang-xincun", "2024Q2"), "utf-8")
     header = {**HEADER, "community_id": "minjiang-xincun"}
     workbook(inbox / "闽江新村.xlsx", header)
     _, printed = intake(inbox, folder, tmp_path / "intake")
     rows = summary(tmp_path / "intake" / RECEIVED)
     assert set(rows) == {
-        "收件箱/导出1.csv + 收件箱/导出2.csv",
+        "收件箱/导出1.csv + 收件箱/导出2.csv + 收件箱/导出3.csv",
         "收件箱/闽江新村.yaml",
         "收件箱/闽江新村.xlsx",
     }
-    pair = rows["收件箱/导出1.csv + 收件箱/导出2.csv"]
+    pair = rows["收件箱/导出1.csv + 收件箱/导出2.csv + 收件箱/导出3.csv"]
     assert pair["收件结果"] == "已入库", printed
-    assert pair["入库为"] == " + ".join(
-        folder.name(f"statements/2024Q2/rongyin-huayuan.{t}.csv") for t in ("statements", "items")
-    )
+    names = ("rongyin-huayuan.statements", "rongyin-huayuan.items", "rongyin-huayuan-2.items")
+    assert pair["入库为"] == " + ".join(folder.name(f"statements/2024Q2/{n}.csv") for n in names)
     for name in ("收件箱/闽江新村.yaml", "收件箱/闽江新村.xlsx"):
         assert rows[name]["收件结果"] == "未受理" and "内容不同" in rows[name]["说明"]
     data = folder.validate()

@@ -37,16 +37,18 @@ def canonical_names(sub: Submission) -> list[str]:
     ids = [s.community_id for s in sub.statements]
     stem = ids[0] if len(ids) == 1 else f"{ids[0]}-and-{len(ids) - 1}-more"
     if sub.kind == "csv":
-        return [f"{stem}.statements.csv", f"{stem}.items.csv"][: len(sub.paths)]
+        items = [f"{stem}.items.csv"] * (len(sub.paths) - 1)  # a second one becomes -2
+        return [f"{stem}.statements.csv", *items]
     return [f"{stem}.{'yaml' if sub.kind == 'yaml' else 'xlsx'}"]
 
 
 def _free(path: Path, taken: set[Path]) -> Path:
     """`path`, or path-2, path-3… when that name is already used."""
+    head, dot, rest = path.name.partition(".")
     k, out = 1, path
     while out.exists() or out in taken:
         k += 1
-        out = path.with_name(f"{path.name.split('.')[0]}-{k}.{path.name.split('.', 1)[1]}")
+        out = path.with_name(f"{head}-{k}{dot}{rest}")
     return out
 
 
