@@ -265,6 +265,23 @@ def test_a_zip_bomb_is_refused_before_it_is_opened(folder):
     assert p.code == "file-too-large" and "解压后" in p.message
 
 
+def test_a_workbook_with_damaged_compressed_data_is_named_unreadable(folder):
+    """A part whose deflate stream is broken (found by fuzzing intake): zlib's own error."""
+    path, _ = filled(folder)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    name_length, extra_length = (
+        int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little"),
+        int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little"),
+    )
+    start = info.header_offset + 30 + name_length + extra_length
+    data[start] = 0x07  # a final block of the reserved type 3: "invalid block type"
+    path.write_bytes(bytes(data))
+    found = folder.validate().report.flatten()
+    assert (folder.name(XLSX), None, None, "file-unreadable") in found
+
+
 def test_a_workbook_renamed_xls_is_read_as_a_workbook(folder):
     path, _ = filled(folder)
     path.rename(path.with_suffix(".xls"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 from ..problems import Report, SheetLayout
@@ -30,6 +31,7 @@ ITEM_IMPLIED = ("community_id", "quarter")  # given by the header block
 # "this is not the template" to the person who uploaded it.
 NOT_A_WORKBOOK = (
     zipfile.BadZipFile,
+    zlib.error,  # a part's compressed data damaged (a bad disk, a mail gateway)
     KeyError,
     OSError,
     ValueError,
