@@ -148,7 +148,7 @@ def test_a_mixed_inbox_is_accounted_for_file_by_file(q2_open, tmp_path):
     assert len(list(q2_open.path("statements/2024Q2").iterdir())) == 3
 
     # the rejected workbook's receipt marks exactly the problem cells, and lists them first
-    receipts = run / "receipts"
+    receipts = run / "outbox"
     (copy,) = receipts.glob("*闽江新村二季度-回执.xlsx")
     ws = load_workbook(drafted)[SHEET]
     letters = "ABCDEFGHIJ"

@@ -3,8 +3,8 @@ names in their quarter folder, replaced files set aside; nothing is ever deleted
 
 A run folder (`intake/<received>/`) holds `archive/` (every file as it was handed in, by its
 path in the inbox), `replaced/` (old versions of statements that a new one replaced, by their
-path in the data folder), `receipts/`, and the summary; `intake/log.csv` grows by a line per
-submission, run after run.
+path in the data folder), `outbox/` (the receipts), and the summary; `intake/log.csv`
+grows by a line per submission, run after run.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from .receipts import marked_workbook, receipt_context, receipt_stem, write_rece
 from .submissions import Submission, read_inbox
 from .summary import summary_rows, write_summary
 
+OUTBOX = "outbox"  # a run's receipts, to send back to those who handed the files in
+
 # What a check of a draft (nothing filed) says of each outcome.
 CHECKED = {
     "filed": "校验通过，可以报送",
@@ -76,7 +78,7 @@ def take_in(
     # Receipts first, while the inbox is as it was: a failure here moves nothing. On both
     # cores: a PDF takes about 0.3 s, most of it WeasyPrint subsetting the CJK font.
     jobs = [
-        partial(_receipts_of, sub, checked, run / "receipts", received, theme)
+        partial(_receipts_of, sub, checked, run / OUTBOX, received, theme)
         for sub in submissions
         if sub.outcome != "ignored"
     ]
