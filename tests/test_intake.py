@@ -293,7 +293,10 @@ def test_check_reports_a_draft_and_changes_nothing(q2_open, tmp_path):
     before = {p: p.read_bytes() for p in q2_open.root.rglob("*") if p.is_file()}
     out = io.StringIO()
     report = tmp_path / "report.json"
-    code = run_check(draft, SETTINGS, q2_open.root, "2024Q2", str(tmp_path / "r"), report, out=out)
+    cache = tmp_path / "cache"
+    code = run_check(
+        draft, SETTINGS, q2_open.root, "2024Q2", str(tmp_path / "r"), report, cache, out=out
+    )
     assert code == 1
     cell = f"{SHEET}!{'ABCDEFGHIJ'[AMOUNT]}{first + 1}"
     assert cell in out.getvalue() and "校验未通过" in out.getvalue()
@@ -310,9 +313,12 @@ def test_check_reports_a_draft_and_changes_nothing(q2_open, tmp_path):
     wb[SHEET][cell.split("!")[1]] = 2000
     wb.save(copy)
     out = io.StringIO()
-    assert run_check(copy, SETTINGS, q2_open.root, "2024Q2", out=out) == 0, out.getvalue()
+    assert run_check(copy, SETTINGS, q2_open.root, "2024Q2", cache=cache, out=out) == 0, (
+        out.getvalue()
+    )
     assert "校验通过" in out.getvalue() and "校验码" in out.getvalue()
-    assert run_check(tmp_path / "nowhere.xlsx", SETTINGS, q2_open.root, out=io.StringIO()) == 2
+    nowhere = tmp_path / "nowhere.xlsx"
+    assert run_check(nowhere, SETTINGS, q2_open.root, cache=cache, out=io.StringIO()) == 2
 
 
 def test_intake_refuses_folders_inside_each_other(folder, tmp_path):

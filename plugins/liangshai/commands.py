@@ -267,17 +267,19 @@ def run_check(
     quarter: str = "",
     receipt: str = "",
     json_file: str | None = None,
+    cache: Path | None = None,
     out=None,
 ) -> int:
     """Check a draft (file or folder) as intake would; change nothing. Exit 1 when it
-    could not be accepted as it is."""
+    could not be accepted as it is. The validation cache is the build's, as for intake."""
     from .intake.inbox import CHECKED, check_drafts, receipts
     from .validate.report import problem_lines, render_json
 
     out = out or sys.stdout
     expected = _quarter(quarter) if quarter else None
     theme = _theme(settings_file) if receipt else None
-    submissions, data_set = check_drafts(Path(path), Path(data), expected)
+    cache = cache or setting_path(site_settings(settings_file), "LIANGSHAI_CACHE")
+    submissions, data_set = check_drafts(Path(path), Path(data), expected, cache)
     report = data_set.report
     for sub in submissions:
         out.write("\n".join(problem_lines(report, sub.problems)))

@@ -120,7 +120,7 @@ def _receipts_of(sub: Submission, *args) -> tuple[int, list[Path]]:
 
 
 def check_drafts(
-    path: Path, data: Path, expected: Quarter | None = None
+    path: Path, data: Path, expected: Quarter | None = None, cache: Path | None = None
 ) -> tuple[list[Submission], Dataset]:
     """A draft (a file, or a folder of them) checked as intake would check it: against the
     registry, the quarters around it and the seals. Nothing is filed or moved."""
@@ -133,4 +133,4 @@ def check_drafts(
     folder = path if path.is_dir() else path.parent
     only = None if path.is_dir() else [path]
     submissions = read_inbox(folder, report, only, label=folder.resolve().name or "草稿")
-    return submissions, check_submissions(data, submissions, report, expected)
+    return submissions, check_submissions(data, submissions, report, expected, cache)
