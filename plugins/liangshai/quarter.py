@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 LABEL = "{}年第{}季度"  # how a quarter reads on pages: 2024年第一季度
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
@@ -14,6 +15,13 @@ _PATTERNS = (
     re.compile(r"^(\d{4})\s*[-_/ ]?\s*[qQ]([1-4])$"),  # 2024Q1, 2024-Q1, 2024 q1
     re.compile(r"^(\d{4})\s*年?\s*第?\s*([1-4一二三四])\s*季度?$"),  # 2024年第一季度, 2024年1季度
 )
+
+
+@cache  # asked for every contract of every statement: a few hundred thousand times
+def _bounds(year: int, q: int) -> tuple[date, date]:
+    """The first and the last day of a quarter."""
+    month = 3 * q
+    return date(year, month - 2, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -45,12 +53,11 @@ class Quarter:
 
     @property
     def start(self) -> date:
-        return date(self.year, 3 * self.q - 2, 1)
+        return _bounds(self.year, self.q)[0]
 
     @property
     def end(self) -> date:
-        month = 3 * self.q
-        return date(self.year, month, calendar.monthrange(self.year, month)[1])
+        return _bounds(self.year, self.q)[1]
 
     @property
     def due(self) -> date:
