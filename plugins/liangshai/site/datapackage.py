@@ -181,6 +181,8 @@ def descriptor(data: Dataset) -> dict:
 
 
 def _cell(value) -> str:
+    if value.__class__ is str:  # most cells, first
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -26,15 +26,18 @@ def _quarter(q: Quarter) -> str:
     return SHORT_QUARTER.format(q.year % 100, QUARTERS[q.q - 1])
 
 
-def sms(view: CommunityView, quarter: Quarter, link: str) -> str:
+INCOME, CLOSING = FORMAT.label("sections.income"), FORMAT.label("statements.closing_balance")
+
+
+def sms(view: CommunityView, quarter: Quarter, link: str, qv=None) -> str:
     """「榕荫花园25年二季度公共收益按时公示，收入12,000元，详见 x/s/abcd2345」: status, one figure
-    and the link; the figure goes first, then the name is shortened, to stay one message."""
-    qv = next((x for x in view.quarters if x.quarter == quarter), None)
+    and the link; the figure goes first, then the name is shortened, to stay one message.
+    `qv`: the view of that quarter, if it has one."""
     status = qv.status.label if qv else "无需公示"
     figure = ""
     if qv is not None and qv.shown:
         income = qv.statement.total("income")
-        figure = f"，{FORMAT.label('sections.income')}{income:,.0f}元"
+        figure = f"，{INCOME}{income:,.0f}元"
     name = view.community.name
     for text in (figure, ""):
         message = f"{name}{_quarter(quarter)}公共收益{status}{text}，详见 {link}"
@@ -44,17 +47,16 @@ def sms(view: CommunityView, quarter: Quarter, link: str) -> str:
     return f"{name[:spare]}…{message[len(name) :]}"
 
 
-def wechat(view: CommunityView, quarter: Quarter) -> tuple[str, str]:
+def wechat(view: CommunityView, quarter: Quarter, qv=None) -> tuple[str, str]:
     """A WeChat text: title, and a two-line summary (status and figures; whom to ask)."""
-    c, qv = view.community, next((x for x in view.quarters if x.quarter == quarter), None)
+    c = view.community
     title = f"{c.name}{quarter.label}公共收益公示"
     if qv is None:
         return title, f"本季度无需公示。\n有疑问请拨打 {view.hotline}。"
     first = f"{qv.status.label}"
     if qv.shown:
         s = qv.statement
-        first += f"：{FORMAT.label('sections.income')} {s.total('income'):,.2f} 元，"
-        first += f"{FORMAT.label('statements.closing_balance')} {s.closing_balance:,.2f} 元"
+        first += f"：{INCOME} {s.total('income'):,.2f} 元，{CLOSING} {s.closing_balance:,.2f} 元"
     flags = f"；需要注意：{'、'.join(f.label for f in qv.flags)}" if qv.flags else ""
     second = f"有疑问请拨打 {view.hotline} 或 {view.district.bureau} {view.district.phone}。"
     return title, f"{first}{flags}。\n{second}"
@@ -74,18 +76,20 @@ def check_codes(communities) -> None:
 def message_files(views: dict[str, CommunityView], quarters: list, urls: Urls) -> dict:
     """File name (under data/) → CSV text, for every quarter counted."""
     check_codes(v.community for v in views.values())
+    by_quarter = {cid: {x.quarter: x for x in view.quarters} for cid, view in views.items()}
     out = {}
     for q in quarters:
         sms_rows, wechat_rows = [], []
         for cid, view in views.items():
             if not view.community.active_in(q):
                 continue
+            qv = by_quarter[cid].get(q)
             link = urls.short(cid)
-            text = sms(view, q, link)
+            text = sms(view, q, link, qv)
             values = (cid, view.community.name, view.district.full_name, text, len(text), link)
             sms_rows.append(dict(zip(SMS_COLUMNS, values, strict=True)))
             address = urls.absolute("short", link_code(cid))
-            title, summary = wechat(view, q)
+            title, summary = wechat(view, q, qv)
             values = (cid, title, summary, address)
             wechat_rows.append(dict(zip(WECHAT_COLUMNS, values, strict=True)))
         out[f"sms-{q}.csv"] = csv_table(SMS_COLUMNS, sms_rows)
