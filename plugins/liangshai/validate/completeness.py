@@ -15,7 +15,6 @@ attached to the statement, so that flags reach its page and poster.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -126,11 +125,22 @@ def check_completeness(data: Dataset) -> None:
     shown = [
         s for s in data.statements.values() if not any(p.severity == "error" for p in s.problems)
     ]
+    incomes = {}
     for s in shown:
         own = contracts.get(s.community_id, [])
+        incomes[id(s)] = income = income_by_category(s)
         _check_contracts(data, s, own, registered.get(s.community_id, set()))
-        _check_assets(data, s, own)
-    _check_peers(data, shown)
+        _check_assets(data, s, own, income)
+    _check_peers(data, shown, incomes)
+
+
+def income_by_category(s: Statement) -> dict[str, Decimal]:
+    """A statement's income by category; a category with lines but no amount read is 0."""
+    out: dict[str, Decimal] = {}
+    for i in s.items:
+        if i.section == "income":
+            out[i.category] = out.get(i.category, Decimal(0)) + (i.amount or 0)
+    return out
 
 
 def _problem(data: Dataset, s: Statement, code: str, **kw) -> None:
@@ -171,7 +181,9 @@ def _check_contracts(data: Dataset, s: Statement, own: list[Contract], known: se
             _problem(data, s, "income-after-contract", value=c.id, details=details)
 
 
-def _check_assets(data: Dataset, s: Statement, own: list[Contract]) -> None:
+def _check_assets(
+    data: Dataset, s: Statement, own: list[Contract], income: dict[str, Decimal]
+) -> None:
     """A registered asset with no income in its category, no contract in force for that
     category (the contract checks speak then) and no note on the statement."""
     if (s.note or "").strip():
@@ -185,13 +197,13 @@ def _check_assets(data: Dataset, s: Statement, own: list[Contract]) -> None:
     for category, assets in by_category.items():
         if any(k.category == category and k.due(s.quarter) for k in own):
             continue
-        if not any(i.section == "income" and i.category == category for i in s.items):
+        if category not in income:
             label = FORMAT.category("income", category).short
             details = {"asset": "、".join(assets), "category": label}
             _problem(data, s, "asset-no-income", details=details)
 
 
-def _check_peers(data: Dataset, shown: list[Statement]) -> None:
+def _check_peers(data: Dataset, shown: list[Statement], incomes: dict) -> None:
     """Income per asset and month against the median of the district's other communities
     that registered the asset and published that quarter."""
     peers = RULES["peers"]
@@ -201,7 +213,7 @@ def _check_peers(data: Dataset, shown: list[Statement]) -> None:
             c = data.communities[s.community_id]
             count = getattr(c, measure["asset"])
             if count:
-                income = sum((i.amount or 0 for i in _income(s, measure["category"])), Decimal(0))
+                income = incomes[id(s)].get(measure["category"], Decimal(0))
                 groups.setdefault((c.district, s.quarter), []).append((s, income / count / 3))
         for members in groups.values():
             if len(members) <= peers["minimum"]:
@@ -231,7 +243,3 @@ def median_without(ordered: list[Decimal], value: Decimal) -> Decimal:
     if n % 2:
         return Decimal(at(n // 2))
     return Decimal((at(n // 2 - 1) + at(n // 2)) / 2)
-
-
-def _income(s: Statement, category: str) -> Iterator:
-    return (i for i in s.items if i.section == "income" and i.category == category)
