@@ -15,7 +15,7 @@ from ..load.workbook import RECEIPT_SHEET
 from ..model import Dataset
 from ..problems import Problem, Report
 from ..site.render import environment
-from ..validate.report import fold
+from ..validate.report import fold, located
 from .submissions import OUTCOMES, Submission
 
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}  # Excel's own "bad" and "neutral" colours
@@ -36,6 +36,10 @@ def receipt_stem(sub: Submission) -> str:
 
 def severity(report: Report, p: Problem) -> str:
     return "error" if report.is_error(p) else "warning"
+
+
+def _word(report: Report, p: Problem) -> str:
+    return {"error": "错误", "warning": "警告"}[severity(report, p)]
 
 
 # ----------------------------------------------------------------------------- the workbook
@@ -78,7 +82,8 @@ def marked_workbook(sub: Submission, report: Report, original: bytes, target: Pa
     append_row(ws, [name for name, _ in LIST_COLUMNS])
     for k, p in enumerate(_in_order(sub.problems), start=1):
         cell = report.cell(p)
-        append_row(ws, [k, cell or "整个文件", _word(report, p), p.message, p.hint, p.code])
+        at = located(report, p) or "整个文件"
+        append_row(ws, [k, at, _word(report, p), p.message, p.hint, p.code])
         if cell:
             ws.cell(ws.max_row, 2).hyperlink = f"#{cell}"
             ws.cell(ws.max_row, 2).style = "Hyperlink"
@@ -90,10 +95,6 @@ def marked_workbook(sub: Submission, report: Report, original: bytes, target: Pa
     fit_to_page_width(ws, f"A1:F{ws.max_row}", repeat="2:2", landscape=True)
     save_workbook(wb, target)
     return target
-
-
-def _word(report: Report, p: Problem) -> str:
-    return "错误" if report.is_error(p) else "警告"
 
 
 def _in_order(problems: list[Problem]) -> list[Problem]:
@@ -141,8 +142,7 @@ def _groups(report: Report, problems: list[Problem]) -> list[dict]:
     """Problems folded by check and field, each group named by where its first one is."""
     out = []
     for first, others in fold(problems):
-        at = report.cell(first) or (f"工作表「{first.sheet}」" if first.sheet else "")
-        at = at or (f"第 {first.row} 行" if first.row else "")
+        at = located(report, first)
         if others:
             at += f" 等 {len(others) + 1} 处"
         if first.label:

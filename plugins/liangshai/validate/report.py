@@ -26,6 +26,15 @@ def fold(problems: list[Problem]) -> list[tuple[Problem, list[Problem]]]:
     return sorted(((g[0], g[1:]) for g in groups.values()), key=lambda x: _location(x[0]))
 
 
+def located(report: Report, p: Problem) -> str:
+    """Where one problem is, in a word: its cell, its sheet, its row, or "" (the file)."""
+    if cell := report.cell(p):
+        return cell
+    if p.sheet:
+        return f"工作表「{p.sheet}」"
+    return f"第 {p.row} 行" if p.row else ""
+
+
 def where(first: Problem, others: list[Problem], cell: str | None = None) -> str:
     """Where a problem (and its repeats) is: the cell as Excel names it, or the row."""
     parts = []
