@@ -97,9 +97,9 @@ def test_poster_pdf(made, tmp_path, size, points):
         assert any(line in row and row.rstrip().endswith(amount) for row in text.splitlines())
     assert statement.verification_code in text and "按时公示" in text
     assert "扫码查看明细" in text and "12345" in text and "gulou@fuzhou.example" in text
-    fonts = run("pdffonts", str(pdf))
-    cjk = [row for row in fonts.splitlines() if "CJK" in row]
-    assert cjk and all(" yes yes " in row for row in cjk)
+    fonts = [row for row in run("pdffonts", str(pdf)).splitlines()[2:] if row.strip()]
+    assert any("Liangshai-Print" in row for row in fonts)  # the cut-down CJK face
+    assert fonts and all(" yes yes " in row for row in fonts)  # embedded, subset
 
 
 def test_community_without_statement_says_not_disclosed(folder, tmp_path):
@@ -331,3 +331,26 @@ def test_every_sample_community_has_its_lift_screens(sample_copy, tmp_path):
         assert image.size == SCREENS[job.size], job.name
         codes = [b.text for b in zxingcpp.read_barcodes(image)]
         assert codes == [f"https://liangshai.fuzhou.example/c/{job.community_id}/"], job.name
+
+
+def test_posters_print_in_the_cut_down_face_and_a_rare_character_still_prints(folder, tmp_path):
+    """The cut-down face (site/fonts.py: GB 2312) carries the poster; 堃, outside it, comes
+    from the whole Noto font (regular and bold, where the name stands), and the glyph is
+    there in the text, not a blank box."""
+    from liangshai.site import fonts
+
+    def rename(rows):
+        rows[0]["name"] = "榕荫堃园"
+
+    folder.edit("communities.csv", rename)
+    _, posters, _ = posters_for(folder, tmp_path, sizes=("a4",))
+    made = sorted((tmp_path / "cache" / "fonts").glob("print-*.otf"))
+    assert len(made) == 2 and all(p.stat().st_size < 5_000_000 for p in made)
+    assert "堃" not in "".join(map(chr, fonts.kept_characters()))
+    pdf = pdf_of(posters, "rongyin-huayuan", "a4")
+    assert "榕荫堃园公共收益公示" in run("pdftotext", str(pdf), "-")
+    faces = {row.split()[0].split("+")[1] for row in run("pdffonts", str(pdf)).splitlines()[2:]}
+    assert {"Liangshai-Print", "Liangshai-Print-Bold"} <= faces and len(faces) > 2, faces
+    other = pdf_of(posters, "minjiang-xincun", "a4")
+    faces = {row.split()[0].split("+")[1] for row in run("pdffonts", str(other)).splitlines()[2:]}
+    assert faces == {"Liangshai-Print", "Liangshai-Print-Bold"}  # nothing else needed

@@ -273,6 +273,7 @@ def run_check(
     """Check a draft (file or folder) as intake would; change nothing. Exit 1 when it
     could not be accepted as it is. The validation cache is the build's, as for intake."""
     from .intake.inbox import CHECKED, check_drafts, receipts
+    from .site.fonts import prepare
     from .validate.report import problem_lines, render_json
 
     out = out or sys.stdout
@@ -291,7 +292,8 @@ def run_check(
         note = sub.note or codes
         out.write(f"{sub.name}：{CHECKED[sub.outcome]}" + (f"（{note}）" if note else "") + "\n")
         if receipt:
-            for made in receipts(sub, data_set, Path(receipt), date.today(), theme, True):
+            faces = prepare(cache)
+            for made in receipts(sub, data_set, Path(receipt), date.today(), theme, True, faces):
                 out.write(f"写入 {made}\n")
     if json_file:
         mine = {p for sub in submissions for p in sub.problems}

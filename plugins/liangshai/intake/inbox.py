@@ -18,6 +18,7 @@ from ..model import Dataset
 from ..parallel import in_parallel
 from ..problems import CannotRun, Report
 from ..quarter import Quarter
+from ..site.fonts import prepare
 from .checking import check_submissions
 from .filing import append_log, archive, file_accepted, run_folder
 from .receipts import marked_workbook, receipt_context, receipt_stem, write_receipt
@@ -77,8 +78,9 @@ def take_in(
     intake = Intake(run, submissions, checked)
     # Receipts first, while the inbox is as it was: a failure here moves nothing. On both
     # cores: a PDF takes about 0.3 s, most of it WeasyPrint subsetting the CJK font.
+    faces = prepare(cache) if cache else ""
     jobs = [
-        partial(_receipts_of, sub, checked, run / OUTBOX, received, theme)
+        partial(_receipts_of, sub, checked, run / OUTBOX, received, theme, False, faces)
         for sub in submissions
         if sub.outcome != "ignored"
     ]
@@ -98,9 +100,10 @@ def receipts(
     received: date,
     theme: Path,
     check: bool = False,
+    faces: str = "",
 ) -> list[Path]:
     """The receipts of one submission: the marked workbook (for a workbook that was read
-    and has problems) and the printed receipt."""
+    and has problems) and the printed receipt (in `faces`, site.fonts)."""
     stem = folder / receipt_stem(sub)
     made = []
     read = any(file == sub.name for file, _ in data.report.layouts)
@@ -111,7 +114,7 @@ def receipts(
     context = receipt_context(sub, data, received, "自查" if check else folder.parent.name)
     if check:
         context.update(outcome_label=CHECKED[sub.outcome], check=True)
-    made += write_receipt(context, theme, stem)
+    made += write_receipt(context, theme, stem, faces)
     return made
 
 

@@ -9,6 +9,8 @@ import io
 from datetime import date
 from pathlib import Path
 
+from markupsafe import Markup
+
 from ..exports.safe import append_row
 from ..exports.xlsx import fit_to_page_width, save_workbook
 from ..load.workbook import RECEIPT_SHEET
@@ -157,8 +159,9 @@ def _groups(report: Report, problems: list[Problem]) -> list[dict]:
 FITS = ((1.0, None, None), (0.9, None, None), (0.8, None, None), (0.8, None, 0), (0.8, 3, 0))
 
 
-def write_receipt(context: dict, theme: Path, target: Path) -> tuple[Path, Path]:
-    """The receipt as HTML (every problem) and as a one-page A4 PDF."""
+def write_receipt(context: dict, theme: Path, target: Path, faces: str = "") -> tuple[Path, Path]:
+    """The receipt as HTML (every problem) and as a one-page A4 PDF, printed in `faces`
+    (site.fonts) when given."""
     from weasyprint import HTML
 
     template = environment(str(theme)).get_template("receipt.html")
@@ -167,14 +170,15 @@ def write_receipt(context: dict, theme: Path, target: Path) -> tuple[Path, Path]
             "shown_errors": context["shown_errors"] if errors is None else errors,
             "shown_warnings": context["shown_warnings"] if warnings is None else warnings,
         }
-        html = template.render(r={**context, **shown}, fit=fit)
+        html = template.render(r={**context, **shown}, fit=fit, faces=Markup(faces))
         document = HTML(string=html, base_url=str(theme)).render()
         if len(document.pages) == 1:
             break
     target.parent.mkdir(parents=True, exist_ok=True)
     page = target.with_suffix(".html")
     every = {"shown_errors": len(context["errors"]), "shown_warnings": len(context["warnings"])}
-    page.write_text(template.render(r={**context, **every}, fit=1.0), encoding="utf-8")
+    html = template.render(r={**context, **every}, fit=1.0)  # no local font file named
+    page.write_text(html, encoding="utf-8")
     pdf = target.with_suffix(".pdf")
     document.write_pdf(pdf)
     return page, pdf

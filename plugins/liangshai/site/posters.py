@@ -24,6 +24,7 @@ from ..model import Dataset
 from ..numbers import money
 from ..schema import FORMAT
 from ..settings import DEFAULTS
+from . import fonts
 from .filters import cn_date
 from .render import SCREENS, Job, _combine_task, _render_task, make_video
 from .urls import Urls
@@ -127,7 +128,9 @@ class Posters:
             templates / "screen.html"
         ).read_bytes()
         words = json.dumps(FORMAT.labels, ensure_ascii=False, sort_keys=True).encode()
-        self.salt = hashlib.sha256(template + words + version("weasyprint").encode()).hexdigest()
+        faces = fonts.prepare(Path(cache)).encode()  # made here, before the workers start
+        made_by = version("weasyprint").encode()
+        self.salt = hashlib.sha256(template + words + faces + made_by).hexdigest()
 
     def jobs(self, draft: bool = False, districts=None, sizes=SIZES) -> list[Job]:
         out = []

@@ -9,8 +9,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup
+
 from ..cache import replacing
 from ..schema import FORMAT
+from .fonts import print_faces
 from .qr import QRCache
 
 # Images for lift screens (梯视) and for sharing: (width, height) in pixels, made like posters.
@@ -54,10 +57,11 @@ def poster_html(job: Job, theme: Path, cache_root: Path, fit: float = 1.0) -> st
     qr = QRCache(Path(cache_root) / "qr").svg(job.data["url"])
     template = "screen.html" if job.size in SCREENS else "poster.html"
     width, height = SCREENS.get(job.size, (0, 0))
+    faces = Markup(print_faces(str(cache_root)))
     return (
         environment(str(theme))
         .get_template(template)
-        .render(p=job.data, size=job.size, qr=qr, fit=fit, width=width, height=height)
+        .render(p=job.data, size=job.size, qr=qr, fit=fit, width=width, height=height, faces=faces)
     )
 
 
