@@ -16,7 +16,7 @@ from ..exports.xlsx import fit_to_page_width, save_workbook
 from ..load.workbook import RECEIPT_SHEET
 from ..model import Dataset
 from ..problems import Problem, Report
-from ..site.render import environment
+from ..site.render import environment, font_config
 from ..validate.report import fold, located
 from .submissions import OUTCOMES, Submission
 
@@ -171,7 +171,7 @@ def write_receipt(context: dict, theme: Path, target: Path, faces: str = "") -> 
             "shown_warnings": context["shown_warnings"] if warnings is None else warnings,
         }
         html = template.render(r={**context, **shown}, fit=fit, faces=Markup(faces))
-        document = HTML(string=html, base_url=str(theme)).render()
+        document = HTML(string=html, base_url=str(theme)).render(font_config=font_config())
         if len(document.pages) == 1:
             break
     target.parent.mkdir(parents=True, exist_ok=True)
