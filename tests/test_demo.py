@@ -2,6 +2,7 @@
 
 import csv
 import filecmp
+import json
 
 from conftest import ROOT
 from liangshai.assess.status import Status, status_of
@@ -116,3 +117,12 @@ def test_the_bench_builds_the_same_pages_with_hugo_and_prints_both_ratios(tmp_pa
     }
     printed = table([row, {**row, "plain": None, "hugo": None}], None)
     assert "| 1.50 | 6.00 |" in printed and "| — | — | — | — |" in printed
+
+
+def test_the_bench_counts_the_posters_it_renders(folder, tmp_path):
+    from liangshai.demo.bench import posters_rate
+
+    assert folder.root == tmp_path / "data"  # where the bench looks for its data
+    rate, each = posters_rate(tmp_path, 2, say=lambda *_: None)
+    assert rate > 0 and each > 0
+    assert json.loads((tmp_path / "poster-counts.json").read_text())["rendered"] == 4  # A4 + A5
