@@ -128,7 +128,7 @@ class Posters:
             templates / "screen.html"
         ).read_bytes()
         words = json.dumps(FORMAT.labels, ensure_ascii=False, sort_keys=True).encode()
-        faces = fonts.prepare(Path(cache)).encode()  # made here, before the workers start
+        faces = fonts.print_faces(str(cache)).encode()  # as made by make_posters
         made_by = version("weasyprint").encode()
         self.salt = hashlib.sha256(template + words + faces + made_by).hexdigest()
 
@@ -281,6 +281,7 @@ def make_posters(
     urls: Urls | None = None,
 ) -> dict:
     """Render what is missing, and the district print files. Returns counts and timings."""
+    fonts.prepare(Path(cache))  # the print faces, made before the workers start
     posters = Posters(data, views, theme, cache, urls)
     jobs = posters.jobs(draft=draft, districts=districts, sizes=sizes)
     started = time.perf_counter()
