@@ -21,6 +21,8 @@ from pathlib import Path
 from ..cache import replacing
 
 FAMILY = "Liangshai Print"
+# What the print templates ask for (`PRINT_FONTS`): the cut-down face, then the whole font.
+PRINT_FONTS = f'"{FAMILY}", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", sans-serif'
 WEIGHTS = {400: "Noto Sans CJK SC:weight=80", 700: "Noto Sans CJK SC:weight=200"}  # fontconfig
 CHARSET_VERSION = 2  # bump when the characters kept change
 

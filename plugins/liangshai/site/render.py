@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..cache import replacing
 from ..schema import FORMAT
-from .fonts import print_faces
+from .fonts import PRINT_FONTS, print_faces
 from .qr import QRCache
 
 # Images for lift screens (梯视) and for sharing: (width, height) in pixels, made like posters.
@@ -51,6 +51,7 @@ def environment(theme: str):
             loader=FileSystemLoader(Path(theme) / "templates"), autoescape=True
         )
         env.globals["LABELS"] = FORMAT.label_names
+        env.globals["PRINT_FONTS"] = Markup(PRINT_FONTS)  # quotes, not &#34;, in a <style>
     return _ENV[theme]
 
 
