@@ -275,6 +275,23 @@ def test_every_page_type_reads_on_small_screens_and_at_200_percent(
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_receipt_reads_on_a_phone(tmp_path, browser, viewport):
+    """A company opens its receipt (回执) on a phone: the worst case, thirty long problems."""
+    from test_intake import worst_receipt
+
+    from conftest import ROOT
+    from liangshai.intake.receipts import write_receipt
+
+    html, _ = write_receipt(worst_receipt(), ROOT / "theme", tmp_path / "回执")
+    width, scale = VIEWPORTS[viewport]
+    page = browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=scale)
+    page.goto(html.as_uri())
+    found = page.evaluate(MEASURE, {"least": 15.95, "target": 0})
+    page.close()
+    assert found["scroll"] <= 0 and not found["small"], found
+
+
 def test_a_data_error_page_reads_on_the_smallest_phone(folder, tmp_path, browser):
     from conftest import build
 

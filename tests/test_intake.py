@@ -382,8 +382,9 @@ def test_a_statement_in_a_batch_file_is_not_replaced_behind_its_back(folder, tmp
     assert folder.validate().report.ok
 
 
-def test_the_printed_receipt_is_one_page_whatever_it_lists(tmp_path):
-    """The worst case: three statements, thirty long errors and as many warnings."""
+def worst_receipt() -> dict:
+    """A receipt's context at its worst: three statements, thirty long errors and as many
+    warnings."""
     hint = "以元为单位填写数字，最多两位小数，如 1234.50、1,234.50 或 ¥1234.5；零可写 0 或 -。" * 2
     groups = [
         {
@@ -394,7 +395,7 @@ def test_the_printed_receipt_is_one_page_whatever_it_lists(tmp_path):
         for k in range(30)
     ]
     statement = {"name": "榕荫花园", "id": "rongyin-huayuan", "quarter": "2024Q2", "code": None}
-    context = {
+    return {
         "settings": {"city": "福州市", "bureau": "福州市住房保障和房产管理局", "hotline": "12345"},
         "number": "2024-08-20-01",
         "received": date(2024, 8, 20),
@@ -410,7 +411,10 @@ def test_the_printed_receipt_is_one_page_whatever_it_lists(tmp_path):
         "shown_errors": 6,
         "shown_warnings": 2,
     }
-    page, pdf = write_receipt(context, ROOT / "theme", tmp_path / "回执")
+
+
+def test_the_printed_receipt_is_one_page_whatever_it_lists(tmp_path):
+    page, pdf = write_receipt(worst_receipt(), ROOT / "theme", tmp_path / "回执")
     text = pdf_text(pdf)  # asserts one page
     assert "另有" in text and "公示表!D0" in text
     assert page.read_text(encoding="utf-8").count("约一万") == 60  # the HTML lists them all
