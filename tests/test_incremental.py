@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import io
+import shutil
 
 from conftest import ROOT, build
 from liangshai.build.atomic import build_site
@@ -51,6 +52,23 @@ def test_nothing_changed_nothing_built(folder, tmp_path):
     build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log)
     assert "网站已生成" in log.getvalue()
     assert "已公示" in (out / "c/minjiang-xincun/index.html").read_text(encoding="utf-8")
+
+
+def test_a_template_edited_between_builds_is_compiled_again(folder, tmp_path):
+    """Compiled templates are kept in the cache; an edited one is not taken from it."""
+    theme, out, cache = tmp_path / "theme", tmp_path / "publish", tmp_path / "cache"
+    shutil.copytree(ROOT / "theme", theme)
+    assert build(folder.root, out, cache=cache, THEME=str(theme)) == 0
+    assert list((cache / "jinja").iterdir())  # the compiled templates were kept
+    base = theme / "templates/base.html"
+    base.write_text(
+        base.read_text(encoding="utf-8").replace(
+            '<footer class="site-footer">', '<footer class="site-footer"><p>模板已修改</p>'
+        ),
+        encoding="utf-8",
+    )
+    assert build(folder.root, out, cache=cache, THEME=str(theme)) == 0
+    assert "模板已修改" in (out / "c/rongyin-huayuan/index.html").read_text(encoding="utf-8")
 
 
 def test_removed_output_is_rebuilt(folder, tmp_path):
