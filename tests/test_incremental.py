@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import filecmp
 import io
+import os
 import shutil
+import subprocess
+import sys
+import time
 
 from conftest import ROOT, build
 from liangshai.build.atomic import build_site
@@ -69,6 +73,66 @@ def test_a_template_edited_between_builds_is_compiled_again(folder, tmp_path):
     )
     assert build(folder.root, out, cache=cache, THEME=str(theme)) == 0
     assert "模板已修改" in (out / "c/rongyin-huayuan/index.html").read_text(encoding="utf-8")
+
+
+def test_nothing_changed_is_told_without_pelican_or_reading_the_data(folder, tmp_path):
+    from liangshai.digest import FileHashes
+
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    time.sleep(FileHashes.RACY + 0.1)  # the files' clock tick over, as for data handed in before
+    assert build(folder.root, out, cache=cache) == 0
+    # a second build, in a process of its own, noting every file it reads
+    again = (
+        "import io, pathlib, sys\n"
+        "read = []\n"
+        "bytes_of = pathlib.Path.read_bytes\n"
+        "pathlib.Path.read_bytes = lambda p: read.append(str(p)) or bytes_of(p)\n"
+        "from liangshai.build.atomic import build_site\n"
+        "log = io.StringIO()\n"
+        f"build_site({str(ROOT / 'pelicanconf.py')!r}, {str(out)!r}, data={str(folder.root)!r}, "
+        f"cache={str(cache)!r}, out=log)\n"
+        "print(log.getvalue(), 'pelican' in sys.modules, [p for p in read if '/data/' in p])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins")}
+    said = subprocess.run(
+        [sys.executable, "-c", again], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert "输入没有变化" in said and said.split()[-2:] == ["False", "[]"]
+
+    # one character changed, the size kept and the modification time put back as it was:
+    # the file's change time (which no program can set) still tells
+    items = folder.path("statements/2024Q2/items.csv")
+    st = items.stat()
+    text = items.read_bytes()
+    assert text.count("地面停车费".encode()) >= 1
+    items.write_bytes(text.replace("地面停车费".encode(), "地面泊车费".encode(), 1))
+    os.utime(items, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert items.stat().st_size == st.st_size and items.stat().st_mtime_ns == st.st_mtime_ns
+    log = io.StringIO()
+    assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
+    assert "网站已生成" in log.getvalue()
+    assert "地面泊车费" in (out / "c/rongyin-huayuan/index.html").read_text(encoding="utf-8")
+
+    # what the build is told over the settings file counts too
+    log = io.StringIO()
+    build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log, strict=True)
+    assert "输入没有变化" not in log.getvalue()
+
+
+def test_a_file_is_trusted_by_its_status_only_once_it_has_aged(tmp_path):
+    from liangshai.digest import FileHashes
+
+    path = tmp_path / "items.csv"
+    path.write_text("a,b\n", encoding="utf-8")
+    hashes = FileHashes()
+    first = hashes.of(path)
+    assert hashes.trusted() == {}  # written within the clock tick of the look: read next time
+    hashes.started += (FileHashes.RACY + 1) * 10**9  # the same look, had it come later
+    known = hashes.trusted()
+    assert list(known) == [str(path)]
+    path.write_text("x,y\n", encoding="utf-8")  # the same size, a new status: read again
+    again = FileHashes(known)
+    assert again.of(path) != first and again.of(path) == FileHashes().of(path)
 
 
 def test_removed_output_is_rebuilt(folder, tmp_path):

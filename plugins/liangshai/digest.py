@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
 from pathlib import Path
 
 
-def tree_digest(paths, into=None):
+def tree_digest(paths, into=None, hashes: FileHashes | None = None):
     """Fold the names and bytes of every file under `paths` into a hash. Links are folded in
     as their target's name and special files as their kind: nothing but a regular file is
-    ever opened (a FIFO would block, a device never end)."""
+    ever opened (a FIFO would block, a device never end). With `hashes`, each file's digest
+    is folded in instead of its bytes, read again only when its status changed."""
     h = into or hashlib.sha256()
     for root in paths:
         root = Path(root)
@@ -27,7 +29,7 @@ def tree_digest(paths, into=None):
             h.update(str(path.relative_to(root.parent)).encode() + b"\0")
             mode = os.lstat(path).st_mode
             if stat.S_ISREG(mode):
-                h.update(path.read_bytes())
+                h.update(hashes.of(path) if hashes else path.read_bytes())
             elif stat.S_ISLNK(mode):
                 h.update(b"link:" + os.fsencode(os.readlink(path)))
             else:
@@ -42,6 +44,38 @@ def _walk(root: Path) -> list[Path]:
         links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
         out += [Path(folder, name) for name in names + links]
     return sorted(out)
+
+
+class FileHashes:
+    """Files' SHA-256, remembered with their status (size, modification and change times,
+    inode, device), as git's index does: a file whose status is as remembered is not read
+    again. A status taken less than RACY seconds before it was remembered is not trusted
+    (the file may have changed again within the file system's clock tick): such a file is
+    read every time until it has aged."""
+
+    RACY = 2
+
+    def __init__(self, known: dict | None = None):
+        self.known = known or {}
+        self.started = time.time_ns()
+        self.seen: dict[str, list] = {}
+
+    def of(self, path: Path) -> bytes:
+        key = str(path)
+        st = os.stat(path)
+        status = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+        entry = self.known.get(key)
+        if entry is not None and entry[:5] == status:
+            digest = entry[5]
+        else:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.seen[key] = [*status, digest]
+        return bytes.fromhex(digest)
+
+    def trusted(self) -> dict[str, list]:
+        """What to remember: the files looked at, but those too recent to be trusted."""
+        limit = self.started - self.RACY * 10**9
+        return {k: e for k, e in self.seen.items() if max(e[1], e[2]) < limit}
 
 
 PACKAGE = Path(__file__).parent  # the whole plugin: every stage, format.yaml and metrics.yaml

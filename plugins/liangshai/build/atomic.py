@@ -19,12 +19,11 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..digest import PACKAGE, list_files, tree_digest
+from ..digest import PACKAGE, list_files
 from ..problems import EXIT_CANNOT_RUN, EXIT_ERRORS, EXIT_OK, CannotRun
 from ..settings import setting_path, site_settings
-from ..site.generator import BuildError
 from ..validate.report import render_text
-from .incremental import Reuse
+from .incremental import LastInputs, Reuse, inputs_digest, settings_cache, settings_key
 
 
 def build_site(
@@ -48,26 +47,36 @@ def build_site(
 
 
 def _build(settings_file, target: Path, data, strict, out, cache, settings_override) -> int:
-    from pelican import Pelican
-
     remove_leftovers(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    override = {
-        "OUTPUT_PATH": str(staging),
-        "LIANGSHAI_STRICT": strict,
-        "DELETE_OUTPUT_DIRECTORY": False,
-    }
+    override = {"LIANGSHAI_STRICT": strict, "DELETE_OUTPUT_DIRECTORY": False}
     if data is not None:
         override["LIANGSHAI_DATA"] = str(Path(data).resolve())
     if cache is not None:
         override["LIANGSHAI_CACHE"] = str(Path(cache).resolve())
     override.update(settings_override)
+    key = settings_key(settings_file, override)
+    last = LastInputs(settings_cache(settings_file, override), target)
+    if last.unchanged(key):  # without Pelican, without reading unchanged files
+        out.write(f"输入没有变化，网站无需重新生成：{target}\n")
+        return EXIT_OK
+    from pelican import Pelican
+
+    from ..site.generator import BuildError
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    override["OUTPUT_PATH"] = str(staging)
     umask = os.umask(0o022)  # whatever the caller's: a web server must be able to read it
     try:
         settings = site_settings(settings_file, **override)
-        reuse = Reuse(setting_path(settings, "LIANGSHAI_CACHE"), target)
-        inputs = inputs_digest(settings, settings_file)
+        cache = setting_path(settings, "LIANGSHAI_CACHE")
+        reuse, posters = Reuse(cache, target), cache / "posters"
+        paths = input_paths(settings, settings_file)
+        if last.cache != cache:  # the quick look would not find this cache: no record there
+            last = LastInputs(None, target)
+        hashes = last.hashes()
+        inputs = inputs_digest(paths, posters, strict, hashes)
         if reuse.unchanged(inputs):
+            last.save(key, paths, posters, strict, inputs, hashes)
             out.write(f"输入没有变化，网站无需重新生成：{target}\n")
             return EXIT_OK
         settings["LIANGSHAI_REUSE"] = reuse
@@ -84,8 +93,10 @@ def _build(settings_file, target: Path, data, strict, out, cache, settings_overr
         readable(staging)
         files = list_files(staging)
         reuse.forget()
+        last.forget()
         swap_in(staging, target)
         reuse.save(inputs, files)
+        last.save(key, paths, posters, strict, inputs, hashes)
     finally:
         os.umask(umask)
         shutil.rmtree(staging, ignore_errors=True)
@@ -132,23 +143,15 @@ def _at_least(path: str, mode: int) -> None:
         os.chmod(path, current | mode)
 
 
-def inputs_digest(settings: dict, settings_file) -> str:
-    """Everything a build reads: data, content, theme, code, settings and cached posters."""
-    import pelican
-
-    h = tree_digest(
-        [
-            setting_path(settings, "LIANGSHAI_DATA"),
-            Path(settings["PATH"]),
-            Path(settings["THEME"]),
-            PACKAGE,
-            Path(settings_file),
-        ]
-    )
-    posters = setting_path(settings, "LIANGSHAI_CACHE") / "posters"
-    names = sorted(p.name for p in posters.glob("*.pdf")) if posters.is_dir() else []
-    h.update(repr((settings["LIANGSHAI_STRICT"], names, pelican.__version__)).encode())
-    return h.hexdigest()
+def input_paths(settings: dict, settings_file) -> list[Path]:
+    """What a build reads: data, content, theme, code and the settings file."""
+    return [
+        setting_path(settings, "LIANGSHAI_DATA"),
+        Path(settings["PATH"]),
+        Path(settings["THEME"]),
+        PACKAGE,
+        Path(settings_file),
+    ]
 
 
 def swap_in(staging: Path, target: Path) -> None:

@@ -5,14 +5,108 @@ previous output, hard-linked into the new tree.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import runpy
+from importlib.metadata import version
 from pathlib import Path
 
 from ..cache import replacing
+from ..digest import FileHashes, tree_digest
+from ..settings import DEFAULTS
 
 MANIFEST = "build-manifest.json"
+INPUTS = "build-inputs.json"
 VERSION = 1
+
+
+def inputs_digest(paths: list[Path], posters: Path, strict: bool, hashes: FileHashes) -> str:
+    """Everything a build reads (`paths`: data, content, theme, code, settings file), the
+    posters cached for it and how strict it is."""
+    h = tree_digest(paths, hashes=hashes)
+    names = sorted(p.name for p in posters.glob("*.pdf")) if posters.is_dir() else []
+    h.update(repr((strict, names, version("pelican"))).encode())
+    return h.hexdigest()
+
+
+def settings_key(settings_file: Path, override: dict) -> str:
+    """The settings file's bytes and what this build sets over them (but where it writes its
+    new tree, a fresh folder each time)."""
+    kept = {k: v for k, v in override.items() if k != "OUTPUT_PATH"}
+    blob = Path(settings_file).read_bytes() + repr(sorted(kept.items())).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def settings_cache(settings_file: Path, override: dict) -> Path | None:
+    """The cache folder the settings name, found without Pelican: the settings file run as
+    Python with the overrides over it, a relative path taken as Pelican and setting_path()
+    take it. None when that cannot be told (then only a full look at the inputs decides)."""
+    try:
+        values = {**runpy.run_path(str(settings_file)), **override}
+    except Exception:  # Pelican will read the file and say what is wrong
+        return None
+    cache = Path(values.get("LIANGSHAI_CACHE", DEFAULTS["LIANGSHAI_CACHE"]))
+    if cache.is_absolute():
+        return cache
+    if not isinstance(values.get("PATH"), str):
+        return None
+    content = Path(os.path.abspath(Path(settings_file).parent / values["PATH"]))
+    return content.parent / cache
+
+
+class LastInputs:
+    """What the last build into an output was made from (build-inputs.json in the cache):
+    its settings key, the input paths, their digest and the files' remembered hashes. It is
+    small, so that a build where nothing changed is told so without starting Pelican and
+    without reading a data file whose status is as it was (digest.FileHashes)."""
+
+    def __init__(self, cache: Path | None, output: Path):
+        self.cache, self.output = cache, Path(output)
+        self.file = Path(cache) / INPUTS if cache else None
+        record = {}
+        if self.file and self.file.exists():
+            try:
+                record = json.loads(self.file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                record = {}
+        same = record.get("version") == VERSION and record.get("output") == str(self.output)
+        self.record = record if same else {}
+
+    def hashes(self) -> FileHashes:
+        return FileHashes(self.record.get("files"))
+
+    def unchanged(self, key: str) -> bool:
+        r = self.record
+        if not r or r.get("settings") != key or not self.output.is_dir():
+            return False
+        hashes = self.hashes()
+        paths = [Path(p) for p in r["paths"]]
+        if inputs_digest(paths, Path(r["posters"]), r["strict"], hashes) != r["inputs"]:
+            return False
+        if hashes.trusted() != r["files"]:  # files have aged into trust: remember them
+            self.save(key, paths, Path(r["posters"]), r["strict"], r["inputs"], hashes)
+        return True
+
+    def save(self, key, paths, posters: Path, strict: bool, inputs: str, hashes) -> None:
+        if self.file is None:
+            return
+        doc = {
+            "version": VERSION,
+            "output": str(self.output),
+            "settings": key,
+            "paths": [str(Path(p).resolve()) for p in paths],
+            "posters": str(posters),
+            "strict": strict,
+            "inputs": inputs,
+            "files": hashes.trusted(),
+        }
+        with replacing(self.file) as tmp:
+            tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+    def forget(self) -> None:
+        if self.file:
+            self.file.unlink(missing_ok=True)
 
 
 class Reuse:
