@@ -34,12 +34,15 @@ def snapshot(root):
 
 
 def test_everything_published_is_world_readable(folder, tmp_path):
+    publish = tmp_path / "publish"
     old = os.umask(0o077)  # a careful admin's shell: files 0600, folders 0700
     try:
-        assert build(folder.root, tmp_path / "publish") == 0
+        assert build(folder.root, publish) == 0
+        # and again with one statement changed: files kept from the first build, and new ones
+        folder.edit("statements/2024Q2/statements.csv", lambda rows: rows[1].update(note="改"))
+        assert build(folder.root, publish) == 0
     finally:
         os.umask(old)
-    publish = tmp_path / "publish"
     assert stat.S_IMODE(publish.stat().st_mode) & 0o755 == 0o755
     for rel, (digest, mode) in snapshot(publish).items():
         wanted = 0o644 if digest else 0o755

@@ -90,8 +90,8 @@ def _build(settings_file, target: Path, data, strict, out, cache, settings_overr
         if result.report.problems:
             out.write(render_text(result))
         reuse.link_kept(staging)
-        readable(staging)
         files = list_files(staging)
+        readable(staging, set(files).difference(reuse.kept))
         reuse.forget()
         last.forget()
         swap_in(staging, target)
@@ -127,14 +127,20 @@ def remove_leftovers(target: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def readable(root: Path) -> None:
-    """Every folder 0755 and file 0644 at least: the output is served by another user."""
+def readable(root: Path, written) -> None:
+    """Every folder 0755 and file 0644 at least: the output is served by another user.
+    `written`: the files this build made (relative to `root`); the files kept are links to
+    the previous output's, made readable by the build that wrote them."""
     os.chmod(root, 0o755)
-    for folder, dirs, names in os.walk(root):
-        for name in dirs:
-            _at_least(os.path.join(folder, name), 0o755)
-        for name in names:
-            _at_least(os.path.join(folder, name), 0o644)
+    folders = set()
+    for rel in written:
+        _at_least(os.path.join(root, rel), 0o644)
+        folder = os.path.dirname(rel)
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    for folder in folders:
+        _at_least(os.path.join(root, folder), 0o755)
 
 
 def _at_least(path: str, mode: int) -> None:
