@@ -204,3 +204,36 @@ def test_the_median_of_the_others_is_the_statistics_median():
         for k, value in enumerate(values):
             others = values[:k] + values[k + 1 :]
             assert median_without(ordered, value) == Decimal(statistics.median(others))
+
+
+def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo_200, tmp_path):
+    """Each quarter's findings are kept in the cache; they come back exactly, and a changed
+    contract or statement is checked again."""
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    shutil.copytree(demo_200, data)
+
+    def same(a, b):
+        assert [repr(p) for p in a.report.problems] == [repr(p) for p in b.report.problems]
+        assert {k: s.problems for k, s in a.statements.items()} == {
+            k: s.problems for k, s in b.statements.items()
+        }
+
+    fresh = validate_folder(data)
+    found = {p.code for p in fresh.report.problems}
+    assert {"contract-short", "below-peers", "asset-no-income"} <= found  # something to keep
+    validate_folder(data, cache=cache)
+    assert len(list((cache / "completeness").glob("*.pickle"))) == 4  # one per quarter
+    same(validate_folder(data, cache=cache), fresh)
+
+    # a contract's amount doubled: every quarter it runs in is checked again
+    path = data / "ledgers/contracts.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["amount"] = f"{Decimal(rows[0]['amount']) * 2:.2f}"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    changed = validate_folder(data)
+    assert [repr(p) for p in changed.report.problems] != [repr(p) for p in fresh.report.problems]
+    same(validate_folder(data, cache=cache), changed)

@@ -14,11 +14,15 @@ attached to the statement, so that flags reach its page and poster.
 
 from __future__ import annotations
 
+import pickle
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
+from ..cache import replacing
+from ..digest import unit_key
 from ..load.rows import Record
 from ..model import Community, Dataset, Statement
 from ..numbers import money
@@ -30,6 +34,7 @@ TOLERANCE = {k: Decimal(v) for k, v in RULES["contract_tolerance"].items()}
 BASE_COUNTS = ("households", "floor_area", "parking_spaces", "lifts", "ad_positions")
 _PER_QUARTER = {"月": Decimal(3), "季": Decimal(1), "年": Decimal("0.25")}  # periods in a quarter
 CENT = Decimal("0.01")
+CACHE_VERSION = 1  # bump when the checks below would find otherwise for the same inputs
 
 
 @dataclass(frozen=True)
@@ -116,15 +121,37 @@ def contracts_of(data: Dataset) -> dict[str, list[Contract]]:
     return out
 
 
-def check_completeness(data: Dataset) -> None:
+def check_completeness(data: Dataset, cache: Path | None = None) -> None:
+    """Each quarter's statements against the contracts, the assets and their peers. With a
+    `cache` folder, a quarter whose statements, contracts and registry are as they were
+    gets the problems found then (the checks look at nothing else), in the same order."""
     data.contracts = contracts = contracts_of(data)
     registered: dict[str, set[str]] = {}  # every id in the register, its row valid or not
     for r in data.ledgers.get("contracts", []):
         registered.setdefault(r["community_id"], set()).add(r["id"])
     # the statements that will be shown (Statement.errors is tallied after validation ends)
-    shown = [
-        s for s in data.statements.values() if not any(p.severity == "error" for p in s.problems)
-    ]
+    by_quarter: dict[Quarter, list[Statement]] = {}
+    for s in data.statements.values():
+        if not any(p.severity == "error" for p in s.problems):
+            by_quarter.setdefault(s.quarter, []).append(s)
+    common = _common_key(data, contracts, registered) if cache else ""
+    for quarter, shown in by_quarter.items():
+        path = _cache_file(cache, common, quarter, shown) if cache else None
+        found = _load(path) if path else None
+        if found is None:
+            mark = len(data.report.problems)
+            _check_quarter(data, shown, contracts, registered)
+            found = _found(shown, data.report.problems[mark:])
+            if path:
+                with replacing(path) as tmp:
+                    tmp.write_bytes(pickle.dumps(found, protocol=5))
+            continue
+        for k, problem in found:
+            shown[k].problems.append(problem)
+            data.report.problems.append(problem)
+
+
+def _check_quarter(data: Dataset, shown: list[Statement], contracts, registered) -> None:
     incomes = {}
     for s in shown:
         own = contracts.get(s.community_id, [])
@@ -132,6 +159,36 @@ def check_completeness(data: Dataset) -> None:
         _check_contracts(data, s, own, registered.get(s.community_id, set()))
         _check_assets(data, s, own, income)
     _check_peers(data, shown, incomes)
+
+
+def _found(shown: list[Statement], added: list) -> list[tuple[int, object]]:
+    """The problems just added, in the report's order, each with its statement's place."""
+    place = {id(p): k for k, s in enumerate(shown) for p in s.problems}
+    return [(place[id(p)], p) for p in added]
+
+
+def _common_key(data: Dataset, contracts: dict[str, list[Contract]], registered) -> str:
+    """What every quarter's checks depend on beside its statements: the registry, the
+    settings and this code (Dataset.registry_key), the valid contracts, the ids registered."""
+    terms = [
+        [getattr(c, f.name) for f in fields(Contract) if f.name != "row"]
+        for cid in sorted(contracts)
+        for c in contracts[cid]
+    ]
+    ids = sorted((cid, sorted(found)) for cid, found in registered.items())
+    return unit_key(data.registry_key, CACHE_VERSION, terms, ids)
+
+
+def _cache_file(cache: Path, common: str, quarter: Quarter, shown: list[Statement]) -> Path:
+    key = unit_key(common, str(quarter), [(s.community_id, s.fingerprint) for s in shown])
+    return Path(cache) / "completeness" / f"{key[:40]}.pickle"
+
+
+def _load(path: Path) -> list | None:
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return None
 
 
 def income_by_category(s: Statement) -> dict[str, Decimal]:

@@ -132,7 +132,7 @@ def validate(
     data.ledgers = {
         name: check_ledger(name, records, data) for name, records in inputs.ledgers.items()
     }
-    check_completeness(data)
+    check_completeness(data, cache)
     data.seal_log = inputs.seals
     check_seals(data, inputs.seals.seals)
     for statement in list(data.statements.values()) + data.rejected:
