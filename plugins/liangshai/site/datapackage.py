@@ -196,12 +196,19 @@ def _cell(value) -> str:
     return str(value)
 
 
-def csv_table(columns, rows) -> str:
+def _csv_text(lines) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(columns)
-    w.writerows([neutral(_cell(r.get(c))) for c in columns] for r in rows)
-    return "\ufeff" + buf.getvalue()
+    csv.writer(buf, lineterminator="\r\n").writerows(lines)
+    return buf.getvalue()
+
+
+def csv_rows(columns, rows) -> str:
+    """Rows of a table (dicts) as CSV lines, without the table's head."""
+    return _csv_text([neutral(_cell(r.get(c))) for c in columns] for r in rows)
+
+
+def csv_table(columns, rows) -> str:
+    return "\ufeff" + _csv_text([columns]) + csv_rows(columns, rows)
 
 
 def _columns(table: str) -> list[str]:

@@ -20,7 +20,7 @@ from ..settings import setting_path
 from ..validate.folder import blocking, gc_paused, validate_folder
 from ..validate.ledgers import check_cases
 from ..validate.seals import check_witness, witness
-from . import feeds, opendata, pages, sitefiles
+from . import feeds, messages, opendata, pages, sitefiles
 from .output import Output
 from .posters import Posters
 from .units import Units
@@ -79,6 +79,7 @@ class LiangshaiGenerator(Generator):
         out = Output(writer, self.output_path, self.get_template, self.context, self.urls, relative)
         reuse = s.get("LIANGSHAI_REUSE")
         units = Units.of(s, Path(self.theme), self.data, self.metrics, self.urls, self.posted)
+        messages.check_codes(v.community for v in self.views.values())  # before any is written
         store = opendata.FragmentStore(self.cache() / "opendata.sqlite")
         try:
             jobs, keys = self.jobs(out, units, store)
@@ -90,14 +91,14 @@ class LiangshaiGenerator(Generator):
                 s["LIANGSHAI_PARALLEL_LEAST"],
             )
             store.keep_only(keys)
-            kept = reuse.kept if reuse else []
-            sitefiles.sitemap(out, kept, self.redirects())  # last: it lists what was written
+            sitefiles.sitemap(out, reuse.kept if reuse else [], self.redirects())
         except WorkerFailed:
             raise BuildError("生成页面时出错（详见上方日志）") from None
         finally:
             store.commit()
         folder = Path(self.output_path) / self.urls.page("data")
         opendata.write_city_files(self.data, store.each(keys), folder)
+        messages.write_message_files(self.metrics.quarters, store.messages(keys), folder)
 
     def jobs(self, out: Output, units: Units, store) -> tuple[list, list[str]]:
         """Every page and file but the city-wide data files, as jobs for in_parallel (the
@@ -117,7 +118,6 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
             partial(sitefiles.reference_tables, out, data, self.metrics),
-            partial(sitefiles.messages, out, self.views, self.metrics.quarters),
             *(partial(page, *p) for p in pages.site_pages(self, data, self.metrics)),
         ]
         latest = self.metrics.quarters[-1], self.candidates[self.metrics.quarters[-1]]
@@ -141,7 +141,8 @@ class LiangshaiGenerator(Generator):
 
     def fragment(self, view) -> opendata.Fragment:
         statements = self.data.statements_of(view.community.id)
-        return opendata.Fragment.of(opendata.entries(self.data, self.metrics, statements))
+        lines = messages.community_lines(view, self.metrics.quarters, self.urls)
+        return opendata.Fragment.of(opendata.entries(self.data, self.metrics, statements), lines)
 
     def write_community(self, out: Output, view, key: str) -> tuple[str, opendata.Fragment]:
         """A community's page, downloads, feed and redirects; its share of the city-wide files

@@ -5,10 +5,14 @@ Written as publish/data/sms-<quarter>.csv and wechat-<quarter>.csv."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import ExitStack
+from pathlib import Path
+
 from ..problems import CannotRun
 from ..quarter import Quarter
 from ..schema import FORMAT
-from .datapackage import csv_table
+from .datapackage import csv_rows, csv_table
 from .urls import Urls, link_code
 from .views import CommunityView
 
@@ -73,25 +77,41 @@ def check_codes(communities) -> None:
                 raise CannotRun(why + "，请联系开发者")
 
 
-def message_files(views: dict[str, CommunityView], quarters: list, urls: Urls) -> dict:
-    """File name (under data/) → CSV text, for every quarter counted."""
-    check_codes(v.community for v in views.values())
-    by_quarter = {cid: {x.quarter: x for x in view.quarters} for cid, view in views.items()}
+def community_lines(view: CommunityView, quarters: list, urls: Urls) -> dict[str, list[str]]:
+    """A community's lines of the SMS and the WeChat file of each quarter it was active in,
+    as CSV text: {quarter: [SMS line, WeChat line]}. Kept with its unit between builds."""
+    c = view.community
+    by_quarter = {x.quarter: x for x in view.quarters}
+    link, address = urls.short(c.id), urls.absolute("short", link_code(c.id))
     out = {}
     for q in quarters:
-        sms_rows, wechat_rows = [], []
-        for cid, view in views.items():
-            if not view.community.active_in(q):
-                continue
-            qv = by_quarter[cid].get(q)
-            link = urls.short(cid)
-            text = sms(view, q, link, qv)
-            values = (cid, view.community.name, view.district.full_name, text, len(text), link)
-            sms_rows.append(dict(zip(SMS_COLUMNS, values, strict=True)))
-            address = urls.absolute("short", link_code(cid))
-            title, summary = wechat(view, q, qv)
-            values = (cid, title, summary, address)
-            wechat_rows.append(dict(zip(WECHAT_COLUMNS, values, strict=True)))
-        out[f"sms-{q}.csv"] = csv_table(SMS_COLUMNS, sms_rows)
-        out[f"wechat-{q}.csv"] = csv_table(WECHAT_COLUMNS, wechat_rows)
+        if not c.active_in(q):
+            continue
+        qv = by_quarter.get(q)
+        text = sms(view, q, link, qv)
+        sms_row = (c.id, c.name, view.district.full_name, text, len(text), link)
+        wechat_row = (c.id, *wechat(view, q, qv), address)
+        out[str(q)] = [
+            csv_rows(columns, [dict(zip(columns, row, strict=True))])
+            for columns, row in ((SMS_COLUMNS, sms_row), (WECHAT_COLUMNS, wechat_row))
+        ]
     return out
+
+
+def write_message_files(quarters: list, lines: Iterable[dict], folder: Path) -> None:
+    """sms-<quarter>.csv and wechat-<quarter>.csv of every quarter counted, in one pass over
+    the communities' lines (community_lines, in community order)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        files = {}
+        for q in quarters:
+            for k, (kind, columns) in enumerate((("sms", SMS_COLUMNS), ("wechat", WECHAT_COLUMNS))):
+                path = folder / f"{kind}-{q}.csv"
+                files[str(q), k] = f = stack.enter_context(
+                    path.open("w", encoding="utf-8", newline="")
+                )
+                f.write(csv_table(columns, []))
+        for community in lines:
+            for q, texts in community.items():
+                for k, text in enumerate(texts):
+                    files[q, k].write(text)

@@ -13,8 +13,10 @@ import operator
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
+
+import orjson
 
 from ..assess.metrics import Metrics
 from ..exports.safe import neutral
@@ -110,14 +112,19 @@ class Fragment:
     statements: str  # CSV rows
     items: str  # CSV rows
     json: str  # JSON array members, comma-separated
+    messages: str  # JSON: its lines of the SMS and WeChat files (messages.community_lines)
 
     @classmethod
-    def of(cls, es: list[dict]) -> Fragment:
+    def of(cls, es: list[dict], messages: dict[str, list[str]]) -> Fragment:
         return cls(
             _csv_rows(es, statement_columns()),
             _item_lines(es),
             ",".join(to_json(e)[:-1] for e in es),
+            canonical_json(messages),
         )
+
+
+TABLE = "fragments"
 
 
 class FragmentStore:
@@ -129,20 +136,20 @@ class FragmentStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA synchronous=OFF")  # a cache: losing it only costs a rebuild
+        self.db.execute("DROP TABLE IF EXISTS fragment")  # of a release before messages
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS fragment "
-            "(key TEXT PRIMARY KEY, statements TEXT, items TEXT, json TEXT)"
+            f"CREATE TABLE IF NOT EXISTS {TABLE} "
+            "(key TEXT PRIMARY KEY, statements TEXT, items TEXT, json TEXT, messages TEXT)"
         )
         self.db.execute("BEGIN")
 
     def has(self, key: str) -> bool:
-        found = self.db.execute("SELECT 1 FROM fragment WHERE key = ?", (key,)).fetchone()
+        found = self.db.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone()
         return found is not None
 
     def put(self, key: str, fragment: Fragment) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO fragment VALUES (?, ?, ?, ?)",
-            (key, fragment.statements, fragment.items, fragment.json),
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)", (key, *astuple(fragment))
         )
 
     def keep_only(self, keys) -> None:
@@ -150,7 +157,7 @@ class FragmentStore:
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
         self.db.execute("DELETE FROM keep")
         self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
-        self.db.execute("DELETE FROM fragment WHERE key NOT IN (SELECT key FROM keep)")
+        self.db.execute(f"DELETE FROM {TABLE} WHERE key NOT IN (SELECT key FROM keep)")
         self.commit()
 
     def commit(self) -> None:
@@ -162,9 +169,15 @@ class FragmentStore:
         """The fragments of these keys, in order, read one at a time."""
         for key in keys:
             row = self.db.execute(
-                "SELECT statements, items, json FROM fragment WHERE key = ?", (key,)
+                f"SELECT statements, items, json, messages FROM {TABLE} WHERE key = ?", (key,)
             ).fetchone()
             yield Fragment(*row)
+
+    def messages(self, keys: list[str]) -> Iterator[dict[str, list[str]]]:
+        """The message lines of these keys, in order, read one at a time."""
+        for key in keys:
+            row = self.db.execute(f"SELECT messages FROM {TABLE} WHERE key = ?", (key,)).fetchone()
+            yield orjson.loads(row[0])
 
 
 # The files are made as a stream of pieces, so that a city's files (hundreds of MB at province

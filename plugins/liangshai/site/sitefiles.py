@@ -16,7 +16,6 @@ from ..exports.templates import BLANK
 from ..load.seals import HEADS, PUBLISHED
 from ..model import Dataset
 from . import datapackage, opendata
-from .messages import message_files
 from .output import Output
 from .pages import DataPage
 
@@ -40,12 +39,6 @@ def blank_templates(out: Output) -> None:
 def reference_tables(out: Output, data: Dataset, metrics: Metrics) -> None:
     """The registry, districts, ledgers, statuses and the Data Package descriptor."""
     for name, text in datapackage.tables(data, metrics).items():
-        out.file(f"{out.urls.page('data')}{name}", text)
-
-
-def messages(out: Output, views: dict, quarters: list) -> None:
-    """sms-<quarter>.csv and wechat-<quarter>.csv for the bureau's SMS platform and WeChat."""
-    for name, text in message_files(views, quarters, out.urls).items():
         out.file(f"{out.urls.page('data')}{name}", text)
 
 
