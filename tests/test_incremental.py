@@ -176,3 +176,26 @@ def test_cached_validation_equals_fresh(sample_copy, tmp_path):
     assert {k: s.canonical() for k, s in cached.statements.items()} == {
         k: s.canonical() for k, s in fresh.statements.items()
     }
+
+
+def test_a_cache_of_an_earlier_fragment_layout_is_replaced(folder, tmp_path):
+    """Open-data fragments stored by an earlier release (fewer columns) are dropped, not
+    misread: the build makes them again and writes what a fresh build writes."""
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    db = sqlite3.connect(cache / "opendata.sqlite")
+    db.execute(
+        "CREATE TABLE fragment (key TEXT PRIMARY KEY, statements TEXT, items TEXT, json TEXT)"
+    )
+    db.execute("INSERT INTO fragment VALUES ('k', 'x', 'y', 'z')")
+    db.commit()
+    db.close()
+    assert build(folder.root, tmp_path / "publish", cache=cache) == 0
+    assert build(folder.root, tmp_path / "fresh", cache=tmp_path / "fresh-cache") == 0
+    assert tree(tmp_path / "publish") == tree(tmp_path / "fresh")
+    tables = sqlite3.connect(cache / "opendata.sqlite").execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    )
+    assert [name for (name,) in tables] == ["fragments_2"]

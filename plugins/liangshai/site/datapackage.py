@@ -15,20 +15,13 @@ from datetime import date
 from decimal import Decimal
 
 from ..assess.ledgers import ledger_rows
-from ..assess.metrics import Metrics
 from ..exports.safe import neutral
 from ..load.layout import LEDGERS
 from ..model import Dataset
 from ..schema import FORMAT, Field
-from .opendata import to_json
+from .opendata import STATUS_COLUMNS, to_json
 
 WITHHELD = {"communities": ("account_no",)}  # never published whole
-STATUS_COLUMNS = (
-    "community_id",
-    "quarter",
-    *(f.name for f in FORMAT.published["statuses"]),
-    "published_on",
-)
 _PATTERNS = {
     "id": r"^[a-z0-9][a-z0-9-]{2,40}$",
     "slug": r"^[a-z][a-z0-9-]{1,30}$",
@@ -216,16 +209,15 @@ def _columns(table: str) -> list[str]:
     return [f.name for f in FORMAT.tables[table].fields if f.name not in withheld]
 
 
-def tables(data: Dataset, metrics: Metrics) -> dict[str, str]:
-    """The reference tables as CSV text, by file name (statements and items are written by
-    opendata.py from the stored fragments)."""
+def tables(data: Dataset) -> dict[str, str]:
+    """The reference tables as CSV text, by file name (statements, items and statuses are
+    written by opendata.py from the stored fragments)."""
     communities = [{**vars(c), "district": c.district} for _, c in sorted(data.communities.items())]
     out = {
         "communities.csv": csv_table(_columns("communities"), communities),
         "districts.csv": csv_table(
             _columns("districts"), [vars(d) for d in data.districts.values()]
         ),
-        "statuses.csv": csv_table(STATUS_COLUMNS, status_rows(data, metrics)),
     }
     for name in LEDGERS:
         rows = ledger_rows(data, name) if name != "corrections" else _valid(data, name)
@@ -238,18 +230,13 @@ def _valid(data: Dataset, name: str) -> list[dict]:
     return [r.values for r in data.valid_rows(name)]
 
 
-def status_rows(data: Dataset, metrics: Metrics) -> list[dict]:
+def status_lines(view) -> str:
+    """A community's rows of statuses.csv (each quarter it was active in, 未公示 included),
+    as CSV lines: kept with its unit between builds, joined in community order."""
     rows = []
-    for (cid, q), status in sorted(metrics.statuses.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        s = data.statements.get((cid, q))
-        rows.append(
-            {
-                "community_id": cid,
-                "quarter": str(q),
-                "status": status.value,
-                "status_label": status.label,
-                "due": q.due,
-                "published_on": s.published_on if s is not None and s.valid else None,
-            }
-        )
-    return rows
+    for qv in reversed(view.quarters):  # oldest first
+        s, status = qv.statement, qv.status
+        published = s.published_on if s is not None and s.valid else None
+        values = (view.community.id, str(qv.quarter), status.value, status.label, qv.quarter.due)
+        rows.append(dict(zip(STATUS_COLUMNS, (*values, published), strict=True)))
+    return csv_rows(STATUS_COLUMNS, rows)

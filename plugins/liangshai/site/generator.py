@@ -20,7 +20,7 @@ from ..settings import setting_path
 from ..validate.folder import blocking, gc_paused, validate_folder
 from ..validate.ledgers import check_cases
 from ..validate.seals import check_witness, witness
-from . import feeds, messages, opendata, pages, sitefiles
+from . import datapackage, feeds, messages, opendata, pages, sitefiles
 from .output import Output
 from .posters import Posters
 from .units import Units
@@ -117,7 +117,7 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.not_found, out),
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
-            partial(sitefiles.reference_tables, out, data, self.metrics),
+            partial(sitefiles.reference_tables, out, data),
             *(partial(page, *p) for p in pages.site_pages(self, data, self.metrics)),
         ]
         latest = self.metrics.quarters[-1], self.candidates[self.metrics.quarters[-1]]
@@ -133,23 +133,19 @@ class LiangshaiGenerator(Generator):
             if not units.reused(units.community(view)):
                 jobs.append(partial(self.write_community, out, view, key))
             elif not store.has(key):  # kept page, but its fragment was lost with the cache
-                store.put(key, self.fragment(view))
+                store.put(key, community_fragment(self.data, self.metrics, self.urls, view))
         for co in self.companies.values():
             if not units.reused(units.company(co)):
                 jobs.append(partial(page, "company", co.code, pages.company_page(data, co, latest)))
         return jobs, [keys[cid] for cid in sorted(keys)]
-
-    def fragment(self, view) -> opendata.Fragment:
-        statements = self.data.statements_of(view.community.id)
-        lines = messages.community_lines(view, self.metrics.quarters, self.urls)
-        return opendata.Fragment.of(opendata.entries(self.data, self.metrics, statements), lines)
 
     def write_community(self, out: Output, view, key: str) -> tuple[str, opendata.Fragment]:
         """A community's page, downloads, feed and redirects; its share of the city-wide files
         goes back to be stored under its unit key."""
         c, data = view.community, self.data
         out.page("community", c.id, pages.community_page(view, self.posted))
-        base, fragment = self.urls.page("community", c.id), self.fragment(view)
+        base = self.urls.page("community", c.id)
+        fragment = community_fragment(data, self.metrics, self.urls, view)
         out.file(f"{base}{c.id}.csv", opendata.items_csv([fragment]))
         facts = opendata.community_facts(data, c)
         out.file(f"{base}{c.id}.json", opendata.statements_json(data, [fragment], community=facts))
@@ -182,3 +178,11 @@ class LiangshaiGenerator(Generator):
         """The output paths of every redirect page, which the sitemap leaves out."""
         pages = [r for c in self.data.communities.values() for r in self.former_ids(c)]
         return {path for path, _, _ in pages + self.category_redirects()}
+
+
+def community_fragment(data, metrics, urls: Urls, view) -> opendata.Fragment:
+    """A community's share of the city-wide files: its statements and items (CSV, JSON), its
+    rows of statuses.csv and its lines of the SMS and WeChat files."""
+    entries = opendata.entries(data, metrics, data.statements_of(view.community.id))
+    lines = messages.community_lines(view, metrics.quarters, urls)
+    return opendata.Fragment.of(entries, datapackage.status_lines(view), lines)

@@ -62,6 +62,14 @@ def entries(data: Dataset, metrics: Metrics, statements) -> list[dict]:
     return out
 
 
+STATUS_COLUMNS = (
+    "community_id",
+    "quarter",
+    *(f.name for f in FORMAT.published["statuses"]),
+    "published_on",
+)
+
+
 def to_json(doc) -> str:
     return canonical_json(doc) + "\n"
 
@@ -112,19 +120,21 @@ class Fragment:
     statements: str  # CSV rows
     items: str  # CSV rows
     json: str  # JSON array members, comma-separated
+    statuses: str  # CSV rows (datapackage.status_lines)
     messages: str  # JSON: its lines of the SMS and WeChat files (messages.community_lines)
 
     @classmethod
-    def of(cls, es: list[dict], messages: dict[str, list[str]]) -> Fragment:
+    def of(cls, es: list[dict], statuses: str, messages: dict[str, list[str]]) -> Fragment:
         return cls(
             _csv_rows(es, statement_columns()),
             _item_lines(es),
             ",".join(to_json(e)[:-1] for e in es),
+            statuses,
             canonical_json(messages),
         )
 
 
-TABLE = "fragments"
+TABLE = "fragments_2"  # a new name for each new layout of its columns
 
 
 class FragmentStore:
@@ -136,10 +146,13 @@ class FragmentStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA synchronous=OFF")  # a cache: losing it only costs a rebuild
-        self.db.execute("DROP TABLE IF EXISTS fragment")  # of a release before messages
+        tables = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        for (old,) in tables.fetchall():  # of an earlier layout
+            if old != TABLE:
+                self.db.execute(f'DROP TABLE "{old}"')
         self.db.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} "
-            "(key TEXT PRIMARY KEY, statements TEXT, items TEXT, json TEXT, messages TEXT)"
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, statements TEXT, "
+            "items TEXT, json TEXT, statuses TEXT, messages TEXT)"
         )
         self.db.execute("BEGIN")
 
@@ -149,7 +162,7 @@ class FragmentStore:
 
     def put(self, key: str, fragment: Fragment) -> None:
         self.db.execute(
-            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)", (key, *astuple(fragment))
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?)", (key, *astuple(fragment))
         )
 
     def keep_only(self, keys) -> None:
@@ -169,7 +182,8 @@ class FragmentStore:
         """The fragments of these keys, in order, read one at a time."""
         for key in keys:
             row = self.db.execute(
-                f"SELECT statements, items, json, messages FROM {TABLE} WHERE key = ?", (key,)
+                f"SELECT statements, items, json, statuses, messages FROM {TABLE} WHERE key = ?",
+                (key,),
             ).fetchone()
             yield Fragment(*row)
 
@@ -201,25 +215,27 @@ def statements_json(data: Dataset, fragments: Iterable[Fragment], **extra) -> It
 
 
 def write_city_files(data: Dataset, fragments: Iterable[Fragment], folder: Path) -> None:
-    """statements.csv, items.csv and statements.json of the whole city, in one pass: each
-    fragment is read from the store once and goes to all three files."""
+    """statements.csv, items.csv, statuses.csv and statements.json of the whole city, in one
+    pass: each fragment is read from the store once and goes to all four files."""
     folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        statements, items, whole = (
+        statements, items, statuses, whole = (
             stack.enter_context((folder / name).open("w", encoding="utf-8", newline=""))
-            for name in ("statements.csv", "items.csv", "statements.json")
+            for name in ("statements.csv", "items.csv", "statuses.csv", "statements.json")
         )
-        pieces = statements_json(data, _tee(fragments, statements, items))
+        pieces = statements_json(data, _tee(fragments, statements, items, statuses))
         statements.write(_csv_head(statement_columns()))
         items.write(_csv_head(item_columns()))
+        statuses.write(_csv_head(STATUS_COLUMNS))
         whole.writelines(pieces)
 
 
-def _tee(fragments: Iterable[Fragment], statements, items) -> Iterator[Fragment]:
-    """The fragments, each written to the two CSV files as it passes."""
+def _tee(fragments: Iterable[Fragment], statements, items, statuses) -> Iterator[Fragment]:
+    """The fragments, each written to the three CSV files as it passes."""
     for f in fragments:
         statements.write(f.statements)
         items.write(f.items)
+        statuses.write(f.statuses)
         yield f
 
 

@@ -9,7 +9,6 @@ from markdown import markdown
 from markupsafe import Markup
 from pelican.utils import slugify
 
-from ..assess.metrics import Metrics
 from ..digest import list_files
 from ..exports.dictionary import data_dictionary
 from ..exports.templates import BLANK
@@ -36,9 +35,9 @@ def blank_templates(out: Output) -> None:
         out.copy(path, f"{out.urls.page('data')}templates/{path.name}")
 
 
-def reference_tables(out: Output, data: Dataset, metrics: Metrics) -> None:
-    """The registry, districts, ledgers, statuses and the Data Package descriptor."""
-    for name, text in datapackage.tables(data, metrics).items():
+def reference_tables(out: Output, data: Dataset) -> None:
+    """The registry, districts, ledgers and the Data Package descriptor."""
+    for name, text in datapackage.tables(data).items():
         out.file(f"{out.urls.page('data')}{name}", text)
 
 
