@@ -237,3 +237,11 @@ def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo
     changed = validate_folder(data)
     assert [repr(p) for p in changed.report.problems] != [repr(p) for p in fresh.report.problems]
     same(validate_folder(data, cache=cache), changed)
+
+    # the same statements under other file names: the findings name the new files
+    latest = sorted((data / "statements").iterdir())[-1]
+    for name in ("statements", "items"):
+        (latest / f"{name}.csv").rename(latest / f"batch.{name}.csv")
+    moved = validate_folder(data)
+    assert any(p.file.endswith("batch.statements.csv") for p in moved.report.problems)
+    same(validate_folder(data, cache=cache), moved)

@@ -180,7 +180,10 @@ def _common_key(data: Dataset, contracts: dict[str, list[Contract]], registered)
 
 
 def _cache_file(cache: Path, common: str, quarter: Quarter, shown: list[Statement]) -> Path:
-    key = unit_key(common, str(quarter), [(s.community_id, s.fingerprint) for s in shown])
+    """The findings' file of a quarter: by its statements' contents and where each is (a
+    finding names its statement's file, row and sheet)."""
+    where = [(s.community_id, s.fingerprint, s.file, s.row, s.sheet) for s in shown]
+    key = unit_key(common, str(quarter), where)
     return Path(cache) / "completeness" / f"{key[:40]}.pickle"
 
 
