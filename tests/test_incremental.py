@@ -199,3 +199,21 @@ def test_a_cache_of_an_earlier_fragment_layout_is_replaced(folder, tmp_path):
         "SELECT name FROM sqlite_master WHERE type = 'table'"
     )
     assert [name for (name,) in tables] == ["fragments_2"]
+
+
+def test_the_fragment_store_keeps_sqlite_s_own_tables(tmp_path):
+    """An earlier table made with AUTOINCREMENT left SQLite's own sqlite_sequence, which may
+    not be dropped: the store opens all the same."""
+    import sqlite3
+
+    from liangshai.site.opendata import TABLE, FragmentStore
+
+    path = tmp_path / "opendata.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE fragment (id INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT)")
+    db.execute("INSERT INTO fragment (json) VALUES ('[]')")
+    db.commit()
+    db.close()
+    FragmentStore(path).commit()
+    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert sorted(name for (name,) in tables) == sorted(["sqlite_sequence", TABLE])

@@ -147,8 +147,8 @@ class FragmentStore:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA synchronous=OFF")  # a cache: losing it only costs a rebuild
         tables = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        for (old,) in tables.fetchall():  # of an earlier layout
-            if old != TABLE:
+        for (old,) in tables.fetchall():  # of an earlier layout (SQLite's own are kept)
+            if old != TABLE and not old.startswith("sqlite_"):
                 self.db.execute(f'DROP TABLE "{old}"')
         self.db.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, statements TEXT, "
