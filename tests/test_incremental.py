@@ -217,3 +217,19 @@ def test_the_fragment_store_keeps_sqlite_s_own_tables(tmp_path):
     FragmentStore(path).commit()
     tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     assert sorted(name for (name,) in tables) == sorted(["sqlite_sequence", TABLE])
+
+
+def test_tampered_build_records_mean_a_full_build(folder, tmp_path):
+    """The build's own records in the cache, overwritten with JSON of the wrong shape (or
+    with nothing readable), are not trusted: the site is built in full, then kept."""
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    for text in ('"x"', "[1, 2]", "{not json"):
+        for name in ("build-inputs.json", "build-manifest.json"):
+            (cache / name).write_text(text, encoding="utf-8")
+        log = io.StringIO()
+        assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
+        assert "网站已生成" in log.getvalue()
+    log = io.StringIO()
+    assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
+    assert "输入没有变化" in log.getvalue()

@@ -64,12 +64,7 @@ class LastInputs:
     def __init__(self, cache: Path | None, output: Path):
         self.cache, self.output = cache, Path(output)
         self.file = Path(cache) / INPUTS if cache else None
-        record = {}
-        if self.file and self.file.exists():
-            try:
-                record = json.loads(self.file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                record = {}
+        record = _read(self.file) if self.file else {}
         same = record.get("version") == VERSION and record.get("output") == str(self.output)
         self.record = record if same else {}
 
@@ -101,8 +96,7 @@ class LastInputs:
             "inputs": inputs,
             "files": hashes.trusted(),
         }
-        with replacing(self.file) as tmp:
-            tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        _write(self.file, doc)
 
     def forget(self) -> None:
         if self.file:
@@ -115,12 +109,7 @@ class Reuse:
     def __init__(self, cache: Path, previous: Path):
         self.file = Path(cache) / MANIFEST
         self.previous = Path(previous)
-        old = {}
-        if self.file.exists():
-            try:
-                old = json.loads(self.file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                old = {}
+        old = _read(self.file)
         same = old.get("version") == VERSION and old.get("output") == str(self.previous)
         self.old = old if same and self.previous.is_dir() else {}
         self.units: dict[str, list[str]] = {}
@@ -163,7 +152,6 @@ class Reuse:
         self.file.unlink(missing_ok=True)
 
     def save(self, inputs: str, files: list[str]) -> None:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         doc = {
             "version": VERSION,
             "output": str(self.previous),
@@ -171,5 +159,18 @@ class Reuse:
             "units": self.units,
             "files": files,
         }
-        with replacing(self.file) as tmp:
-            tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        _write(self.file, doc)
+
+
+def _read(path: Path) -> dict:
+    """A record written by _write, or {} when there is none or it cannot be read."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _write(path: Path, doc: dict) -> None:
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True), encoding="utf-8")
