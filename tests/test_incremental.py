@@ -9,6 +9,9 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+import pytest
 
 from conftest import ROOT, build
 from liangshai.build.atomic import build_site
@@ -166,16 +169,39 @@ def test_two_processes_make_the_same_site(sample_copy, tmp_path):
 
 
 def test_cached_validation_equals_fresh(sample_copy, tmp_path):
+    from liangshai.cache import Stored
     from liangshai.validate.folder import validate_folder
 
     fresh = validate_folder(sample_copy)
-    validate_folder(sample_copy, cache=tmp_path)
+    made = validate_folder(sample_copy, cache=tmp_path)
     cached = validate_folder(sample_copy, cache=tmp_path)
     assert len(list((tmp_path / "validation").glob("*.pickle"))) == 6
-    assert sorted(cached.report.flatten(), key=repr) == sorted(fresh.report.flatten(), key=repr)
-    assert {k: s.canonical() for k, s in cached.statements.items()} == {
-        k: s.canonical() for k, s in fresh.statements.items()
-    }
+    for data in (made, cached):  # the items stay in the cache, in both runs, until used
+        assert sorted(data.report.flatten(), key=repr) == sorted(fresh.report.flatten(), key=repr)
+        assert {k: s.canonical() for k, s in data.statements.items()} == {
+            k: s.canonical() for k, s in fresh.statements.items()
+        }
+        for key, s in data.statements.items():
+            assert isinstance(s.items, Stored) and len(s.items) == len(fresh.statements[key].items)
+            assert list(s.items) == fresh.statements[key].items
+            assert s.totals == fresh.statements[key].totals
+
+
+def test_items_are_never_read_from_a_cache_file_that_changed(sample_copy, tmp_path):
+    """A statement's items are read from its folder's cache file when used: if that file was
+    replaced meanwhile (another program, a cleaner), the build stops, not shows other items."""
+    from liangshai import cache
+    from liangshai.validate.folder import validate_folder
+
+    data = validate_folder(sample_copy, cache=tmp_path)
+    statement = next(s for s in data.statements.values() if s.items)
+    path = Path(statement.items.path)
+    copy = path.with_name("copy")
+    shutil.copyfile(path, copy)
+    copy.replace(path)  # the same bytes, but another file
+    cache._read.cache_clear()  # as when the memo of the last items read has moved on
+    with pytest.raises(cache.CacheChanged):
+        list(statement.items)
 
 
 def test_a_cache_of_an_earlier_fragment_layout_is_replaced(folder, tmp_path):

@@ -5,8 +5,10 @@ leave or see half of one."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import pickle
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -22,3 +24,59 @@ def replacing(path: Path) -> Iterator[Path]:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class Stored(Sequence):
+    """A list pickled in a cache file, read from the file each time it is used (through a
+    small memo), so that it takes no memory while nobody uses it.
+
+    The validation cache keeps each statement's items so: at ten years of quarters at
+    province scale they are some 8 million objects, most of the memory a build would hold,
+    while a page needs only its own community's. `stamp` is the file's (device, inode,
+    modification time) when it was read: a file that changed since then is an error, never
+    items of another statement."""
+
+    __slots__ = ("count", "offset", "path", "size", "stamp")
+
+    def __init__(self, path: str, offset: int, size: int, count: int, stamp: tuple):
+        self.path, self.offset, self.size, self.count, self.stamp = (
+            path,
+            offset,
+            size,
+            count,
+            stamp,
+        )
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, k):
+        return _read(self.path, self.offset, self.size, self.stamp)[k]
+
+    def __iter__(self):
+        return iter(_read(self.path, self.offset, self.size, self.stamp))
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __reduce__(self):
+        return (Stored, (self.path, self.offset, self.size, self.count, self.stamp))
+
+
+def file_stamp(st: os.stat_result) -> tuple:
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=1024)  # a community's quarters, several times over, while its page is made
+def _read(path: str, offset: int, size: int, stamp: tuple) -> tuple:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if file_stamp(os.fstat(fd)) != stamp:
+            raise CacheChanged(f"{path} changed while the build was reading it")
+        return tuple(pickle.loads(os.pread(fd, size, offset)))
+    finally:
+        os.close(fd)
+
+
+class CacheChanged(RuntimeError):
+    """A cache file was replaced or rewritten while a build still had objects read from it."""

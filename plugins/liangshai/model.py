@@ -11,11 +11,12 @@ import operator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import orjson
 
+from .cache import Stored
 from .problems import Problem, Report
 from .quarter import Quarter
 from .schema import FORMAT
@@ -119,6 +120,17 @@ class Item:
 _item_fields = operator.attrgetter(*Item.__dataclass_fields__)
 
 
+def _sums(items) -> dict[str, Decimal]:
+    out = dict.fromkeys(SECTION_ORDER, ZERO)
+    for i in items:
+        if i.amount is not None and i.section in out:
+            out[i.section] += i.amount
+    return out
+
+
+_stored_sums = lru_cache(maxsize=1024)(_sums)
+
+
 @dataclass
 class Statement:
     community_id: str | None
@@ -129,7 +141,7 @@ class Statement:
     closing_balance: Decimal | None
     account_balance: Decimal | None
     note: str | None
-    items: list[Item]
+    items: list[Item]  # or cache.Stored: kept in the validation cache, read when used
     file: str
     row: int | None
     problems: list[Problem] = field(default_factory=list)
@@ -153,13 +165,14 @@ class Statement:
         return self.errors == 0
 
     def total(self, section: str) -> Decimal:
-        return sum(
-            (i.amount for i in self.items if i.section == section and i.amount is not None), ZERO
-        )
+        return self.totals[section]
 
-    @cached_property
+    @property
     def totals(self) -> dict[str, Decimal]:
-        return {s.code: self.total(s.code) for s in FORMAT.sections}
+        """The sum of each section. Not kept with the statement: items kept in the cache are
+        summed again when asked, through a memo of the last ones (a page asks several times)."""
+        items = self.items
+        return _stored_sums(items) if items.__class__ is Stored else _sums(items)
 
     def canonical(self) -> dict:
         """The statement as plain JSON-ready data: the input of its fingerprint. Built anew

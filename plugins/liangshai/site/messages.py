@@ -40,7 +40,7 @@ def sms(view: CommunityView, quarter: Quarter, link: str, qv=None) -> str:
     status = qv.status.label if qv else "无需公示"
     figure = ""
     if qv is not None and qv.shown:
-        income = qv.statement.total("income")
+        income = qv.statement.totals["income"]
         figure = f"，{INCOME}{income:,.0f}元"
     name = view.community.name
     for text in (figure, ""):
@@ -60,7 +60,7 @@ def wechat(view: CommunityView, quarter: Quarter, qv=None) -> tuple[str, str]:
     first = f"{qv.status.label}"
     if qv.shown:
         s = qv.statement
-        first += f"：{INCOME} {s.total('income'):,.2f} 元，{CLOSING} {s.closing_balance:,.2f} 元"
+        first += f"：{INCOME} {s.totals['income']:,.2f} 元，{CLOSING} {s.closing_balance:,.2f} 元"
     flags = f"；需要注意：{'、'.join(f.label for f in qv.flags)}" if qv.flags else ""
     second = f"有疑问请拨打 {view.hotline} 或 {view.district.bureau} {view.district.phone}。"
     return title, f"{first}{flags}。\n{second}"

@@ -156,7 +156,7 @@ class CommunityView:
             return None
         s = latest.statement
         return Share(
-            households, _per(s.total("income"), households), _per(s.closing_balance, households)
+            households, _per(s.totals["income"], households), _per(s.closing_balance, households)
         )
 
     @property

@@ -16,7 +16,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from ..cache import replacing
+from ..cache import Stored, file_stamp, replacing
 from ..digest import PACKAGE, tree_digest
 from ..load.inputs import Inputs, load_inputs, read_statement_folder
 from ..load.rows import Draft
@@ -30,7 +30,7 @@ from .registry import build_communities, build_districts
 from .seals import check_seals
 from .statements import check_continuity, check_statement, file_statement
 
-CACHE_VERSION = 2  # bump when cached statements would no longer match what the code makes
+CACHE_VERSION = 3  # bump when cached statements would no longer match what the code makes
 
 
 def validate_folder(
@@ -160,24 +160,23 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
     paths = [_cache_path(data, folder, cache) for folder in folders]
     missing = [k for k, path in enumerate(paths) if not path.exists()]
     missing.sort(key=lambda k: -sum(f.lstat().st_size for f in folders[k].iterdir()))
-    here, results = os.getpid(), {}
+    results, memo = {}, {}
 
     def check(k):
         checked = check_folder(data, folders[k])
         _save(paths[k], checked)
-        return k, checked if os.getpid() == here else None
+        return (k,)
 
-    def collect(result):
-        k, checked = result
-        results[k] = checked or _load(paths[k])
+    def collect(result):  # items are read from the cache when used, not kept in memory
+        results[result[0]] = _load(paths[result[0]], memo)
 
     with suppress(WorkerFailed):  # a folder a worker failed on is checked again below
         jobs = [partial(check, k) for k in missing]
         in_parallel(min(2, os.cpu_count() or 1), jobs, collect, Path(cache), least=2)
-    return [
-        results.get(k) or (_load(paths[k]) if paths[k].exists() else check_folder(data, folder))
-        for k, folder in enumerate(folders)
-    ]
+    for k, folder in enumerate(folders):  # what no worker did (an error is reported there)
+        if k not in results:
+            results[k] = _load(paths[k], memo) if paths[k].exists() else check_folder(data, folder)
+    return [results[k] for k in range(len(folders))]
 
 
 def check_folder(data: Dataset, folder: Path) -> Checked:
@@ -195,19 +194,53 @@ PICKLE_CHUNK = 250
 
 
 def _save(path: Path, checked: Checked) -> None:
+    """The folder's report, its statements without their items (in pieces), then the items
+    of each statement, pickled one statement at a time so that any one can be read alone:
+    in a statement as saved, `items` is where its own are, (offset after the pieces, size,
+    count)."""
     statements, report = checked
+    blobs, places, offset = [], [], 0
     for s in statements:
         s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
-    with replacing(path) as tmp, tmp.open("wb") as f:
-        pickle.dump(report, f, protocol=5)
-        for k in range(0, len(statements), PICKLE_CHUNK):
-            pickle.dump(statements[k : k + PICKLE_CHUNK], f, protocol=5)
+        blob = pickle.dumps(list(s.items), protocol=5)
+        blobs.append(blob)
+        places.append((offset, len(blob), len(s.items)))
+        offset += len(blob)
+    kept = [s.items for s in statements]
+    try:
+        for s, place in zip(statements, places, strict=True):
+            s.items = place
+        with replacing(path) as tmp, tmp.open("wb") as f:
+            pickle.dump(report, f, protocol=5)
+            pickle.dump(len(statements), f, protocol=5)
+            for k in range(0, len(statements), PICKLE_CHUNK):
+                pickle.dump(statements[k : k + PICKLE_CHUNK], f, protocol=5)
+            f.write(b"".join(blobs))
+    finally:
+        for s, items in zip(statements, kept, strict=True):
+            s.items = items
 
 
-def _load(path: Path) -> Checked:
+_SHARED = ("community_id", "prepared_by", "quarter", "published_on", "file")
+
+
+def _load(path: Path, memo: dict) -> Checked:
+    """A folder as _save wrote it; each statement's items stay in the file until used. What
+    repeats from quarter to quarter (a community's id, who prepared it, the quarter, the
+    day) is one object in `memo`, not one per statement (pickle shares only within a piece)."""
     statements: list[Statement] = []
+    where = os.path.abspath(path)
     with path.open("rb") as f:
+        stamp = file_stamp(os.fstat(f.fileno()))
         report = pickle.load(f)
-        while f.peek(1):
+        count = pickle.load(f)
+        while len(statements) < count:
             statements += pickle.load(f)
+        base = f.tell()
+    for s in statements:
+        offset, size, n = s.items
+        s.items = Stored(where, base + offset, size, n, stamp)
+        for name in _SHARED:
+            value = getattr(s, name)
+            setattr(s, name, memo.setdefault(value, value))
     return statements, report

@@ -201,7 +201,8 @@ def check_items(s: Statement, problem, item_file: str) -> None:
 def check_sums(s: Statement, problem) -> None:
     if any(i.amount is None or i.section is None for i in s.items):
         return  # a bad item was reported already; sums over it would only add noise
-    income, cost, use = s.total("income"), s.total("cost"), s.total("use")
+    totals = s.totals
+    income, cost, use = totals["income"], totals["cost"], totals["use"]
     if s.opening_balance is not None and s.closing_balance is not None:
         expected = s.opening_balance + income - cost - use
         if expected != s.closing_balance:
