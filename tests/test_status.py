@@ -46,5 +46,5 @@ def test_red_flags_in_owner_words(folder):
     assert flags[2].text == "有 2,900.00 元公共收益没有存进小区的专户。"
     assert flags[1].text == "有 1 笔公共收益的使用没有写明业主大会的决议。"
     assert (
-        red_flags(data.communities["minjiang-xincun"], data.statement("minjiang-xincun", Q1)) == []
+        red_flags(data.communities["minjiang-xincun"], data.statement("minjiang-xincun", Q1)) == ()
     )

@@ -131,7 +131,7 @@ def _sums(items) -> dict[str, Decimal]:
 _stored_sums = lru_cache(maxsize=1024)(_sums)
 
 
-@dataclass
+@dataclass(slots=True)  # 800,000 of them at ten years of province scale: no __dict__ each
 class Statement:
     community_id: str | None
     quarter: Quarter | None
@@ -148,6 +148,7 @@ class Statement:
     errors: int = 0  # how many of the problems are errors (set by the validator)
     corrections: list = field(default_factory=list)  # validate.seals.Correction, oldest first
     sheet: str | None = None  # the worksheet it was read from, for a workbook
+    _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def where(self, **kw) -> dict:
         """Where a problem about this statement is: its file, row, sheet, community, quarter."""
@@ -191,12 +192,14 @@ class Statement:
             "items": items,
         }
 
-    @cached_property
+    @property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON: changes whenever any published figure changes.
 
-        Cached: read it only once validation has finished with the statement."""
-        return fingerprint_of(self.canonical())
+        Kept once taken: read it only once validation has finished with the statement."""
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint_of(self.canonical())
+        return self._fingerprint
 
     @property
     def verification_code(self) -> str:

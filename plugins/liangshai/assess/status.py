@@ -49,8 +49,9 @@ def status_of(statement: Statement | None, quarter: Quarter, as_of: date) -> Sta
     return Status.LATE
 
 
-def red_flags(community: Community, statement: Statement | None) -> list[RedFlag]:
-    """One flag per kind, in the order of the format's checks."""
+def red_flags(community: Community, statement: Statement | None) -> tuple[RedFlag, ...]:
+    """One flag per kind, in the order of the format's checks (a tuple: most have none, and
+    every empty tuple is one object)."""
     problems = list(community.problems)
     if statement is not None:
         problems += statement.problems
@@ -65,7 +66,7 @@ def red_flags(community: Community, statement: Statement | None) -> list[RedFlag
             first = found[0]
             text = check.owner.format_map(Placeholders(first.details, count=len(found)))
             flags.append(RedFlag(check.code, check.flag, text))
-    return flags
+    return tuple(flags)
 
 
 def status_grid(

@@ -21,12 +21,12 @@ from ..quarter import Quarter
 from ..schema import FORMAT
 
 
-@dataclass
+@dataclass(slots=True)  # one per community and quarter
 class QuarterView:
     quarter: Quarter
     status: Status
     statement: Statement | None
-    flags: list[RedFlag] = field(default_factory=list)
+    flags: tuple[RedFlag, ...] = ()
 
     @property
     def shown(self) -> bool:
@@ -281,7 +281,7 @@ def community_view(
             continue
         statement = data.statements.get((community.id, q))
         status = metrics.statuses[(community.id, q)]
-        flags = red_flags(community, statement) if status is not Status.INVALID else []
+        flags = red_flags(community, statement) if status is not Status.INVALID else ()
         quarters.append(QuarterView(q, status, statement, flags))
     return CommunityView(
         community=community,
