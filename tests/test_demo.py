@@ -98,6 +98,25 @@ def test_the_bench_steps_run(folder, tmp_path):
     assert (tmp_path / "out" / "index.html").is_file()
 
 
+def test_the_bench_measures_the_memory_of_the_step_not_of_itself():
+    """A step's peak is its own and its workers': not the bench's, however much it holds
+    (the kernel's ru_maxrss of a child starts from its parent's RSS)."""
+    from liangshai.demo.bench import timed
+
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"\1" * len(ballast[::4096])  # every page resident
+    _, small = timed("pass")
+    _, large = timed("b = bytearray(300 * 1024 * 1024); b[::4096] = b'\\1' * len(b[::4096])")
+    _, forked = timed(
+        "import os\nb = bytearray(200 * 1024 * 1024); b[::4096] = b'\\1' * len(b[::4096])\n"
+        "pid = os.fork()\nif pid == 0:\n    c = bytearray(250 * 1024 * 1024)\n"
+        "    c[::4096] = b'\\1' * len(c[::4096])\n    os._exit(0)\nos.waitpid(pid, 0)"
+    )
+    del ballast
+    assert small < 100 and 300 < large < 400
+    assert 450 < forked < 550  # the worker: the 200 MB it was forked with, and its own 250
+
+
 def test_the_bench_builds_the_same_pages_with_hugo_and_prints_both_ratios(tmp_path):
     from liangshai.demo.bench import hugo, table
 
