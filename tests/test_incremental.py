@@ -202,6 +202,24 @@ def test_items_are_never_read_from_a_cache_file_that_changed(sample_copy, tmp_pa
     cache._read.cache_clear()  # as when the memo of the last items read has moved on
     with pytest.raises(cache.CacheChanged):
         list(statement.items)
+    path.unlink()
+    with pytest.raises(cache.CacheChanged, match="被删除或改写"):
+        list(statement.items)
+
+
+def test_a_cache_file_named_by_its_content_is_written_once(tmp_path):
+    """Another process may be reading items from a validation cache file: one that checked
+    the same folder at the same time leaves it as it is (the file holds the same)."""
+    from liangshai.cache import replacing
+
+    path = tmp_path / "f.pickle"
+    for text in ("first", "second"):
+        with replacing(path, keep=True) as tmp:
+            tmp.write_text(text)
+    assert path.read_text() == "first" and [p.name for p in tmp_path.iterdir()] == ["f.pickle"]
+    with replacing(path) as tmp:
+        tmp.write_text("third")
+    assert path.read_text() == "third"
 
 
 def test_a_cache_of_an_earlier_fragment_layout_is_replaced(folder, tmp_path):

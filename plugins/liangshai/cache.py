@@ -7,21 +7,29 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 
+from .problems import CannotRun
+
 
 @contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, keep: bool = False) -> Iterator[Path]:
     """A temporary path beside `path` to write to, moved over `path` in one rename when the
-    block ends without an error (and removed when it does not)."""
+    block ends without an error (and removed when it does not). With `keep`, a `path` that
+    is there by then (another process wrote it first) stays, and this copy is dropped: for
+    a file named by what it holds, which readers may have open (see Stored)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
-        tmp.replace(path)
+        if not keep:
+            tmp.replace(path)
+        else:
+            with suppress(FileExistsError):
+                os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -69,14 +77,22 @@ def file_stamp(st: os.stat_result) -> tuple:
 
 @lru_cache(maxsize=1024)  # a community's quarters, several times over, while its page is made
 def _read(path: str, offset: int, size: int, stamp: tuple) -> tuple:
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise CacheChanged(path) from None
     try:
         if file_stamp(os.fstat(fd)) != stamp:
-            raise CacheChanged(f"{path} changed while the build was reading it")
+            raise CacheChanged(path)
         return tuple(pickle.loads(os.pread(fd, size, offset)))
     finally:
         os.close(fd)
 
 
-class CacheChanged(RuntimeError):
-    """A cache file was replaced or rewritten while a build still had objects read from it."""
+class CacheChanged(CannotRun):
+    """A cache file was removed or rewritten while a run still had objects read from it."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            f"缓存文件 {path} 在运行中被删除或改写（另一个程序清理了缓存？），请重新运行"
+        )

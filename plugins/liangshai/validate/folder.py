@@ -210,7 +210,7 @@ def _save(path: Path, checked: Checked) -> None:
     try:
         for s, place in zip(statements, places, strict=True):
             s.items = place
-        with replacing(path) as tmp, tmp.open("wb") as f:
+        with replacing(path, keep=True) as tmp, tmp.open("wb") as f:
             pickle.dump(report, f, protocol=5)
             pickle.dump(len(statements), f, protocol=5)
             for k in range(0, len(statements), PICKLE_CHUNK):
