@@ -47,13 +47,8 @@ class Stored(Sequence):
     __slots__ = ("count", "offset", "path", "size", "stamp")
 
     def __init__(self, path: str, offset: int, size: int, count: int, stamp: tuple):
-        self.path, self.offset, self.size, self.count, self.stamp = (
-            path,
-            offset,
-            size,
-            count,
-            stamp,
-        )
+        self.path, self.stamp = path, stamp  # shared by every statement of the file
+        self.offset, self.size, self.count = offset, size, count
 
     def __len__(self) -> int:
         return self.count
