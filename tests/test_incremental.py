@@ -187,6 +187,26 @@ def test_cached_validation_equals_fresh(sample_copy, tmp_path):
             assert s.totals == fresh.statements[key].totals
 
 
+def test_a_damaged_validation_cache_file_is_checked_again(sample_copy, tmp_path):
+    """A cache file cut short (a full disk, a copy interrupted) or holding something else is
+    not trusted: its folder is checked again, the file made anew, the result as if fresh."""
+    from liangshai.validate.folder import validate_folder
+
+    fresh = validate_folder(sample_copy)
+    validate_folder(sample_copy, cache=tmp_path)
+    files = sorted((tmp_path / "validation").glob("*.pickle"))
+    whole = {f: f.read_bytes() for f in files}
+    files[0].write_bytes(whole[files[0]][:-10])  # the last statement's items cut short
+    files[1].write_bytes(b"PK\x03\x04 not a pickle")
+    files[2].write_bytes(whole[files[2]][:100])
+    again = validate_folder(sample_copy, cache=tmp_path)
+    assert {k: s.canonical() for k, s in again.statements.items()} == {
+        k: s.canonical() for k, s in fresh.statements.items()
+    }
+    assert sorted(again.report.flatten(), key=repr) == sorted(fresh.report.flatten(), key=repr)
+    assert {f: f.read_bytes() for f in files} == whole
+
+
 def test_items_are_never_read_from_a_cache_file_that_changed(sample_copy, tmp_path):
     """A statement's items are read from its folder's cache file when used: if that file was
     replaced meanwhile (another program, a cleaner), the build stops, not shows other items."""

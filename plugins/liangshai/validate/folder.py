@@ -167,15 +167,26 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         _save(paths[k], checked)
         return (k,)
 
-    def collect(result):  # items are read from the cache when used, not kept in memory
-        results[result[0]] = _load(paths[result[0]], memo)
+    def loaded(k) -> Checked:
+        """Items are read from the cache when used, not kept in memory. A damaged file (cut
+        short, or not one of ours) is removed, and the folder checked and saved again."""
+        found = _load(paths[k], memo)
+        if found is None:
+            paths[k].unlink(missing_ok=True)
+            found = check_folder(data, folders[k])
+            _save(paths[k], found)
+            found = _load(paths[k], memo) or found
+        return found
+
+    def collect(result):
+        results[result[0]] = loaded(result[0])
 
     with suppress(WorkerFailed):  # a folder a worker failed on is checked again below
         jobs = [partial(check, k) for k in missing]
         in_parallel(min(2, os.cpu_count() or 1), jobs, collect, Path(cache), least=2)
     for k, folder in enumerate(folders):  # what no worker did (an error is reported there)
         if k not in results:
-            results[k] = _load(paths[k], memo) if paths[k].exists() else check_folder(data, folder)
+            results[k] = loaded(k) if paths[k].exists() else check_folder(data, folder)
     return [results[k] for k in range(len(folders))]
 
 
@@ -224,19 +235,28 @@ def _save(path: Path, checked: Checked) -> None:
 _SHARED = ("community_id", "prepared_by", "quarter", "published_on", "file")
 
 
-def _load(path: Path, memo: dict) -> Checked:
+def _load(path: Path, memo: dict) -> Checked | None:
     """A folder as _save wrote it; each statement's items stay in the file until used. What
     repeats from quarter to quarter (a community's id, who prepared it, the quarter, the
-    day) is one object in `memo`, not one per statement (pickle shares only within a piece)."""
+    day) is one object in `memo`, not one per statement (pickle shares only within a piece).
+    None when the file is damaged: cut short, or not what _save writes."""
     statements: list[Statement] = []
     where = os.path.abspath(path)
-    with path.open("rb") as f:
-        stamp = file_stamp(os.fstat(f.fileno()))
-        report = pickle.load(f)
-        count = pickle.load(f)
-        while len(statements) < count:
-            statements += pickle.load(f)
-        base = f.tell()
+    try:
+        with path.open("rb") as f:
+            st = os.fstat(f.fileno())
+            report = pickle.load(f)
+            count = pickle.load(f)
+            while len(statements) < count:
+                statements += pickle.load(f)
+            base = f.tell()
+        places = [s.items for s in statements]
+        end = max((base + offset + size for offset, size, _ in places), default=base)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, ValueError):
+        return None
+    if end != st.st_size or not isinstance(report, Report):
+        return None
+    stamp = file_stamp(st)
     for s in statements:
         offset, size, n = s.items
         s.items = Stored(where, base + offset, size, n, stamp)
