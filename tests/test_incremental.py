@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -297,3 +298,76 @@ def test_tampered_build_records_mean_a_full_build(folder, tmp_path):
     log = io.StringIO()
     assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
     assert "输入没有变化" in log.getvalue()
+
+
+def layout(root: Path) -> dict:
+    """Every folder and file under root, each file with its bytes."""
+    return {
+        p.relative_to(root): p.read_bytes() if p.is_file() else "folder"
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_builds_through_the_spare_tree_equal_full_builds(folder, tmp_path):
+    """From the third build on, the spare tree (the site before last) is brought up to date and
+    swapped in: what this build wrote, what the last one wrote, the files no longer made and the
+    folders they leave empty all come out as in a full build; the old site becomes the spare."""
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    roots = [out.stat().st_ino]
+    note = "statements/2024Q2/statements.csv"
+    edits = [
+        lambda: folder.edit(note, lambda rows: rows[1].update(note="第二次：补充说明")),
+        lambda: folder.edit(note, lambda rows: rows[0].update(note="第三次：另一个小区")),
+        # a community renamed: its files go, its old id becomes a redirect, a new folder comes
+        lambda: folder.edit(
+            "communities.csv",
+            lambda rows: rows[0].update(id="rongyin-garden", former_ids="rongyin-huayuan"),
+        ),
+        lambda: folder.edit(
+            "communities.csv", lambda rows: rows[0].update(id="rongyin-huayuan", former_ids="")
+        ),
+        lambda: folder.edit(note, lambda rows: rows[1].update(note="")),
+    ]
+    for k, edit in enumerate(edits):
+        edit()
+        assert build(folder.root, out, cache=cache) == 0
+        roots.append(out.stat().st_ino)
+        fresh = tmp_path / f"fresh-{k}"
+        assert build(folder.root, fresh, cache=tmp_path / f"fresh-cache-{k}") == 0
+        assert layout(out) == layout(fresh), f"build {k + 2}"
+        assert (tmp_path / ".publish.spare").is_dir()
+    # the second build made a new tree (there was no spare yet); every later one used the spare
+    assert roots[2:] == roots[:-2] and len(set(roots)) == 2
+    assert not (out / "c/rongyin-garden").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".publish.spare"]
+
+
+def test_a_spare_tree_the_record_does_not_vouch_for_is_not_used(folder, tmp_path):
+    """A spare folder replaced by another, or a manifest whose lists are not lists of paths
+    inside the tree: the build makes a whole new tree instead, and nothing outside is touched."""
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    note = "statements/2024Q2/statements.csv"
+    outside = tmp_path / "outside.txt"
+    outside.write_text("不能删", encoding="utf-8")
+    assert build(folder.root, out, cache=cache) == 0
+    for k, doctor in enumerate(["replace the folder", "a path outside", "not a list"]):
+        folder.edit(note, lambda rows, k=k: rows[1].update(note=f"第 {k} 次"))
+        assert build(folder.root, out, cache=cache) == 0  # leaves a spare, and a record of it
+        spare, manifest = tmp_path / ".publish.spare", cache / "build-manifest.json"
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        if doctor == "replace the folder":
+            shutil.copytree(spare, tmp_path / "copy")
+            shutil.rmtree(spare)
+            (tmp_path / "copy").rename(spare)
+        elif doctor == "a path outside":
+            doc["spare"]["extra"].append("../outside.txt")
+        else:
+            doc["written"] = "index.html"
+        manifest.write_text(json.dumps(doc), encoding="utf-8")
+        folder.edit(note, lambda rows, k=k: rows[1].update(note=f"第 {k} 次，又改"))
+        assert build(folder.root, out, cache=cache) == 0
+        fresh = tmp_path / f"fresh-{k}"
+        assert build(folder.root, fresh, cache=tmp_path / f"fresh-cache-{k}") == 0
+        assert layout(out) == layout(fresh)
+        assert outside.read_text(encoding="utf-8") == "不能删"

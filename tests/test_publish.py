@@ -14,8 +14,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import ROOT, build
-from liangshai.build.atomic import build_site, exchange
+from liangshai.build.atomic import build_site
+from liangshai.build.spare import exchange
 
 
 def snapshot(root):
@@ -40,6 +43,9 @@ def test_everything_published_is_world_readable(folder, tmp_path):
         assert build(folder.root, publish) == 0
         # and again with one statement changed: files kept from the first build, and new ones
         folder.edit("statements/2024Q2/statements.csv", lambda rows: rows[1].update(note="改"))
+        assert build(folder.root, publish) == 0
+        # and a third time, into the spare tree (the first build's) brought up to date
+        folder.edit("communities.csv", lambda rows: rows[0].update(id="rongyin-garden"))
         assert build(folder.root, publish) == 0
     finally:
         os.umask(old)
@@ -78,29 +84,38 @@ sys.exit(build_site(sys.argv[1], sys.argv[2], data=sys.argv[3], cache=sys.argv[4
 """
 
 
-def run_build(folder, out, cache):
+def run_build(data, out, cache):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins")}
     args = [sys.executable, "-c", BUILD, str(ROOT / "pelicanconf.py"), str(out)]
-    return subprocess.Popen([*args, str(folder.root), str(cache)], env=env)
+    return subprocess.Popen([*args, str(data), str(cache)], env=env)
 
 
-def test_kill_9_at_any_moment_leaves_the_old_or_the_new_site(folder, tmp_path):
-    old_out, old_cache = tmp_path / "old" / "publish", tmp_path / "old" / "cache"
-    assert build(folder.root, old_out, cache=old_cache) == 0
-    old = snapshot(old_out)
-    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows[1].update(note="改过"))
-    shutil.copytree(old_out.parent, tmp_path / "new", symlinks=True)
-    new_out = tmp_path / "new" / "publish"
+@pytest.mark.parametrize("before", [1, 2], ids=["new tree", "spare tree"])
+def test_kill_9_at_any_moment_leaves_the_old_or_the_new_site(folder, tmp_path, before):
+    """`before` builds make the old site: after one, the killed build makes a whole new tree;
+    after two, it brings the spare tree (the first build's) up to date."""
+    versions = []  # the data of each build: the old site's, then the killed build's
+    for k, note in enumerate(["第一版", "第二版", "改过"][-before - 1 :]):
+        folder.edit("statements/2024Q2/statements.csv", lambda rows, n=note: rows[1].update(note=n))
+        versions.append(shutil.copytree(folder.root, tmp_path / f"data-{k}"))
+    data = versions.pop()
+
+    def old_site(place):
+        for version in versions:
+            assert build(version, place / "publish", cache=place / "cache") == 0
+        return place / "publish", place / "cache"
+
+    out, cache = old_site(tmp_path / "new")
+    old = snapshot(out)
     started = time.monotonic()
-    assert run_build(folder, new_out, tmp_path / "new" / "cache").wait() == 0
+    assert run_build(data, out, cache).wait() == 0
     took = time.monotonic() - started  # as long as a build in its own process takes
-    new = snapshot(new_out)
+    new = snapshot(out)
     assert old != new
     for k in range(10):
         place = tmp_path / f"run{k}"
-        shutil.copytree(old_out.parent, place, symlinks=True)
-        out, cache = place / "publish", place / "cache"
-        process = run_build(folder, out, cache)
+        out, cache = old_site(place)
+        process = run_build(data, out, cache)
         time.sleep(took * 1.5 * k / 9)  # from start-up to past the end (timing only spreads
         # the kills; what is checked holds wherever one lands)
         process.send_signal(signal.SIGKILL)
@@ -108,6 +123,10 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_site(folder, tmp_path):
         time.sleep(0.1)  # workers die with their parent
         now = snapshot(out)
         assert now in (old, new), f"run {k}: a mixed site"
-        assert run_build(folder, out, cache).wait() == 0  # the next build recovers …
+        assert run_build(data, out, cache).wait() == 0  # the next build recovers …
         assert snapshot(out) == new
-        assert sorted(p.name for p in place.iterdir()) == ["cache", "publish"]  # … and tidies
+        # … and tidies: a spare is kept unless the kill left no record of what it holds
+        assert sorted(p.name for p in place.iterdir() if p.name != ".publish.spare") == [
+            "cache",
+            "publish",
+        ]

@@ -1,15 +1,14 @@
 """Build the site atomically: render a complete new tree beside the old one, then swap.
 
-The new tree is made in a sibling folder (unchanged units hard-linked from the old output),
-made world-readable, and exchanged with publish/ in one rename (Linux renameat2 with
-RENAME_EXCHANGE), so that a build killed at any moment leaves publish/ exactly the old site
-or exactly the new one. The next build removes what a killed one left beside it.
-"""
+Pelican writes what changed into a fresh sibling folder, made world-readable. The new tree is
+the spare one (the site before last, see spare.py) brought up to date with it, or, when there
+is no spare, that folder with the unchanged units hard-linked from the old output. It takes
+the place of publish/ in one rename (Linux renameat2 with RENAME_EXCHANGE), so that a build
+killed at any moment leaves publish/ exactly the old site or exactly the new one. The next
+build removes what a killed one left beside it."""
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import fcntl
 import os
 import shutil
@@ -24,6 +23,7 @@ from ..problems import EXIT_CANNOT_RUN, EXIT_ERRORS, EXIT_OK, CannotRun
 from ..settings import setting_path, site_settings
 from ..validate.report import render_text
 from .incremental import LastInputs, Reuse, inputs_digest, settings_cache, settings_key
+from .spare import publish, spare_of
 
 
 def build_site(
@@ -89,13 +89,12 @@ def _build(settings_file, target: Path, data, strict, out, cache, settings_overr
         result = settings["LIANGSHAI_RESULT"]
         if result.report.problems:
             out.write(render_text(result))
-        reuse.link_kept(staging)
-        files = list_files(staging)
-        readable(staging, set(files).difference(reuse.kept))
+        written = list_files(staging)
+        readable(staging, written)
         reuse.forget()
         last.forget()
-        swap_in(staging, target)
-        reuse.save(inputs, files)
+        spare = publish(staging, target, reuse, written)
+        reuse.save(inputs, written, spare)
         last.save(key, paths, posters, strict, inputs, hashes)
     finally:
         os.umask(umask)
@@ -121,9 +120,12 @@ def locked(target: Path):
 
 
 def remove_leftovers(target: Path) -> None:
-    """Trees a killed build left beside `target` (a new one not swapped in, or the old one
-    not yet removed)."""
-    for path in target.parent.glob(f".{target.name}.new-*"):
+    """Trees a killed build left beside `target`: a new one not swapped in, or the old one
+    not yet removed or made the spare (the spare itself is kept: the build's record says
+    whether it can be used)."""
+    spare = spare_of(target)
+    old_spare = spare.with_name(spare.name + "-old")
+    for path in [*target.parent.glob(f".{target.name}.new-*"), old_spare]:
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -158,35 +160,3 @@ def input_paths(settings: dict, settings_file) -> list[Path]:
         PACKAGE,
         Path(settings_file),
     ]
-
-
-def swap_in(staging: Path, target: Path) -> None:
-    """Put the complete tree `staging` in the place of `target` in one step; the old tree is
-    then removed from where `staging` was."""
-    if not target.exists():
-        staging.rename(target)
-        return
-    if not exchange(staging, target):  # not Linux, or a file system without the flag
-        old = staging.with_name(staging.name + "-old")
-        target.rename(old)  # the one instant with no publish/: only where exchange is missing
-        staging.rename(target)
-        staging = old
-    shutil.rmtree(staging)
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (renameat2 with RENAME_EXCHANGE); False where unsupported."""
-    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-    if renameat2 is None:
-        return False
-    done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if done == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))

@@ -151,13 +151,21 @@ class Reuse:
         not take the new output for the old one (it builds in full instead)."""
         self.file.unlink(missing_ok=True)
 
-    def save(self, inputs: str, files: list[str]) -> None:
+    def files(self, written: list[str]) -> list[str]:
+        """Every file of the new site: those this build wrote and those it kept."""
+        return sorted({*written, *self.kept})
+
+    def save(self, inputs: str, written: list[str], spare: dict | None) -> None:
+        """Record this build: its units, its files (those it `written` and those it kept)
+        and the spare tree it left beside the output (spare.publish)."""
         doc = {
             "version": VERSION,
             "output": str(self.previous),
             "inputs": inputs,
             "units": self.units,
-            "files": files,
+            "files": self.files(written),
+            "written": written,
+            "spare": spare,
         }
         _write(self.file, doc)
 
