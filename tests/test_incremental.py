@@ -117,10 +117,11 @@ def test_nothing_changed_is_told_without_pelican_or_reading_the_data(folder, tmp
     assert "网站已生成" in log.getvalue()
     assert "地面泊车费" in (out / "c/rongyin-huayuan/index.html").read_text(encoding="utf-8")
 
-    # what the build is told over the settings file counts too
-    log = io.StringIO()
-    build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log, strict=True)
-    assert "输入没有变化" not in log.getvalue()
+    # what the build is told over the settings file counts too: --strict, or any setting
+    for told in [{"SITENAME": "晾晒·福州"}, {"strict": True}]:
+        log = io.StringIO()
+        build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log, **told)
+        assert "输入没有变化" not in log.getvalue(), told
 
 
 def test_a_file_is_trusted_by_its_status_only_once_it_has_aged(tmp_path):
@@ -340,7 +341,13 @@ def test_builds_through_the_spare_tree_equal_full_builds(folder, tmp_path):
     # the second build made a new tree (there was no spare yet); every later one used the spare
     assert roots[2:] == roots[:-2] and len(set(roots)) == 2
     assert not (out / "c/rongyin-garden").exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".publish.spare"]
+    # a build that kept nothing (every page names the site) leaves no spare: it shares no file
+    assert build(folder.root, out, cache=cache, SITENAME="晾晒·福州") == 0
+    assert not (tmp_path / ".publish.spare").exists()
+    fresh = tmp_path / "fresh-renamed"
+    assert build(folder.root, fresh, cache=tmp_path / "fresh-cache", SITENAME="晾晒·福州") == 0
+    assert layout(out) == layout(fresh)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no leftovers
 
 
 def test_a_spare_tree_the_record_does_not_vouch_for_is_not_used(folder, tmp_path):

@@ -74,9 +74,9 @@ def _build(settings_file, target: Path, data, strict, out, cache, settings_overr
         if last.cache != cache:  # the quick look would not find this cache: no record there
             last = LastInputs(None, target)
         hashes = last.hashes()
-        inputs = inputs_digest(paths, posters, strict, hashes)
+        inputs = inputs_digest(paths, posters, key, hashes)
         if reuse.unchanged(inputs):
-            last.save(key, paths, posters, strict, inputs, hashes)
+            last.save(key, paths, posters, inputs, hashes)
             out.write(f"输入没有变化，网站无需重新生成：{target}\n")
             return EXIT_OK
         settings["LIANGSHAI_REUSE"] = reuse
@@ -95,7 +95,7 @@ def _build(settings_file, target: Path, data, strict, out, cache, settings_overr
         last.forget()
         spare = publish(staging, target, reuse, written)
         reuse.save(inputs, written, spare)
-        last.save(key, paths, posters, strict, inputs, hashes)
+        last.save(key, paths, posters, inputs, hashes)
     finally:
         os.umask(umask)
         shutil.rmtree(staging, ignore_errors=True)

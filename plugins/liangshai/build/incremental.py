@@ -21,12 +21,13 @@ INPUTS = "build-inputs.json"
 VERSION = 1
 
 
-def inputs_digest(paths: list[Path], posters: Path, strict: bool, hashes: FileHashes) -> str:
+def inputs_digest(paths: list[Path], posters: Path, settings: str, hashes: FileHashes) -> str:
     """Everything a build reads (`paths`: data, content, theme, code, settings file), the
-    posters cached for it and how strict it is."""
+    posters cached for it and what it is told over the settings file (`settings`, the
+    settings_key: --strict, or any setting given to build_site)."""
     h = tree_digest(paths, hashes=hashes)
     names = sorted(p.name for p in posters.glob("*.pdf")) if posters.is_dir() else []
-    h.update(repr((strict, names, version("pelican"))).encode())
+    h.update(repr((settings, names, version("pelican"))).encode())
     return h.hexdigest()
 
 
@@ -77,13 +78,13 @@ class LastInputs:
             return False
         hashes = self.hashes()
         paths = [Path(p) for p in r["paths"]]
-        if inputs_digest(paths, Path(r["posters"]), r["strict"], hashes) != r["inputs"]:
+        if inputs_digest(paths, Path(r["posters"]), key, hashes) != r["inputs"]:
             return False
         if hashes.trusted() != r["files"]:  # files have aged into trust: remember them
-            self.save(key, paths, Path(r["posters"]), r["strict"], r["inputs"], hashes)
+            self.save(key, paths, Path(r["posters"]), r["inputs"], hashes)
         return True
 
-    def save(self, key, paths, posters: Path, strict: bool, inputs: str, hashes) -> None:
+    def save(self, key, paths, posters: Path, inputs: str, hashes) -> None:
         if self.file is None:
             return
         doc = {
@@ -92,7 +93,6 @@ class LastInputs:
             "settings": key,
             "paths": [str(Path(p).resolve()) for p in paths],
             "posters": str(posters),
-            "strict": strict,
             "inputs": inputs,
             "files": hashes.trusted(),
         }
