@@ -244,45 +244,42 @@ def test_a_cache_file_named_by_its_content_is_written_once(tmp_path):
     assert path.read_text() == "third"
 
 
-def test_a_cache_of_an_earlier_fragment_layout_is_replaced(folder, tmp_path):
-    """Open-data fragments stored by an earlier release (fewer columns) are dropped, not
-    misread: the build makes them again and writes what a fresh build writes."""
-    import sqlite3
+def test_city_files_are_copied_only_from_what_the_last_build_wrote(folder, tmp_path):
+    """The city-wide files' unchanged pieces are copied from the last build's files. A file
+    changed since (cut short, replaced), an index that does not hold together, or none: the
+    pieces are made again. Either way the files are what a full build writes."""
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    (cache / "opendata.sqlite").write_bytes(b"SQLite format 3\0")  # an earlier release's store
+    index = cache / "city-files.json"
 
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    db = sqlite3.connect(cache / "opendata.sqlite")
-    db.execute(
-        "CREATE TABLE fragment (key TEXT PRIMARY KEY, statements TEXT, items TEXT, json TEXT)"
-    )
-    db.execute("INSERT INTO fragment VALUES ('k', 'x', 'y', 'z')")
-    db.commit()
-    db.close()
-    assert build(folder.root, tmp_path / "publish", cache=cache) == 0
-    assert build(folder.root, tmp_path / "fresh", cache=tmp_path / "fresh-cache") == 0
-    assert tree(tmp_path / "publish") == tree(tmp_path / "fresh")
-    tables = sqlite3.connect(cache / "opendata.sqlite").execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'"
-    )
-    assert [name for (name,) in tables] == ["fragments_2"]
+    def cut_short():
+        with open(out / "data/items.csv", "r+b") as f:
+            f.truncate(os.path.getsize(out / "data/items.csv") - 10)
 
+    def replaced():
+        text = (out / "data/statements.json").read_bytes()
+        (out / "data/statements.json").unlink()
+        (out / "data/statements.json").write_bytes(text.replace(b"rongyin", b"rongyan"))
 
-def test_the_fragment_store_keeps_sqlite_s_own_tables(tmp_path):
-    """An earlier table made with AUTOINCREMENT left SQLite's own sqlite_sequence, which may
-    not be dropped: the store opens all the same."""
-    import sqlite3
+    def shifted():
+        doc = json.loads(index.read_text(encoding="utf-8"))
+        doc["files"]["items.csv"][1][2:4] = [10**9, 10**9 + 1]
+        index.write_text(json.dumps(doc), encoding="utf-8")
 
-    from liangshai.site.opendata import TABLE, FragmentStore
-
-    path = tmp_path / "opendata.sqlite"
-    db = sqlite3.connect(path)
-    db.execute("CREATE TABLE fragment (id INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT)")
-    db.execute("INSERT INTO fragment (json) VALUES ('[]')")
-    db.commit()
-    db.close()
-    FragmentStore(path).commit()
-    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    assert sorted(name for (name,) in tables) == sorted(["sqlite_sequence", TABLE])
+    damages = [lambda: None, cut_short, replaced, shifted, index.unlink, lambda: None]
+    for k, damage in enumerate(damages):
+        damage()
+        folder.edit(
+            "statements/2024Q2/statements.csv", lambda rows, k=k: rows[0].update(note=f"第 {k} 次")
+        )
+        log = io.StringIO()
+        assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
+        assert "个单元未变化" in log.getvalue()  # the other community's unit was kept
+        fresh = tmp_path / f"fresh-{k}"
+        assert build(folder.root, fresh, cache=tmp_path / f"fresh-cache-{k}") == 0
+        assert tree(out / "data") == tree(fresh / "data"), damage
+    assert not (cache / "opendata.sqlite").exists()
 
 
 def test_tampered_build_records_mean_a_full_build(folder, tmp_path):

@@ -20,7 +20,7 @@ from ..settings import setting_path
 from ..validate.folder import blocking, gc_paused, validate_folder
 from ..validate.ledgers import check_cases
 from ..validate.seals import check_witness, witness
-from . import datapackage, feeds, messages, opendata, pages, sitefiles
+from . import datapackage, feeds, joined, messages, opendata, pages, sitefiles
 from .output import Output
 from .posters import Posters
 from .units import Units
@@ -80,30 +80,28 @@ class LiangshaiGenerator(Generator):
         reuse = s.get("LIANGSHAI_REUSE")
         units = Units.of(s, Path(self.theme), self.data, self.metrics, self.urls, self.posted)
         messages.check_codes(v.community for v in self.views.values())  # before any is written
-        store = opendata.FragmentStore(self.cache() / "opendata.sqlite")
+        city = CityFiles(self.cache(), self.urls.page("data"), self.data, self.metrics, reuse)
         try:
-            jobs, keys = self.jobs(out, units, store)
+            jobs, keys = self.jobs(out, units, city)
             in_parallel(
                 s["LIANGSHAI_WORKERS"],
                 jobs,
-                lambda kv: kv and store.put(*kv),
+                lambda kv: kv and city.put(*kv),
                 self.cache(),
                 s["LIANGSHAI_PARALLEL_LEAST"],
             )
-            store.keep_only(keys)
             sitefiles.sitemap(out, reuse.kept if reuse else [], self.redirects())
+            city.write(Path(self.output_path), keys)
         except WorkerFailed:
             raise BuildError("生成页面时出错（详见上方日志）") from None
         finally:
-            store.commit()
-        folder = Path(self.output_path) / self.urls.page("data")
-        opendata.write_city_files(self.data, store.each(keys), folder)
-        messages.write_message_files(self.metrics.quarters, store.messages(keys), folder)
+            city.close()
 
-    def jobs(self, out: Output, units: Units, store) -> tuple[list, list[str]]:
+    def jobs(self, out: Output, units: Units, city: CityFiles) -> tuple[list, list[str]]:
         """Every page and file but the city-wide data files, as jobs for in_parallel (the
         slowest first), and the fragment keys of the city files. A community, company or
-        district whose unit is unchanged since the last build is left out; its files kept."""
+        district whose unit is unchanged since the last build is left out; its files kept,
+        and its share of the city files copied from the last build's."""
         data, page = self.data, out.page
         jobs = [
             partial(sitefiles.blank_templates, out),
@@ -132,8 +130,8 @@ class LiangshaiGenerator(Generator):
             keys[cid] = key = units.community(view)[0]
             if not units.reused(units.community(view)):
                 jobs.append(partial(self.write_community, out, view, key))
-            elif not store.has(key):  # kept page, but its fragment was lost with the cache
-                store.put(key, community_fragment(self.data, self.metrics, self.urls, view))
+            elif not city.has(key):  # kept page, but the last build's city files are lost
+                city.put(key, community_fragment(self.data, self.metrics, self.urls, view))
         for co in self.companies.values():
             if not units.reused(units.company(co)):
                 jobs.append(partial(page, "company", co.code, pages.company_page(data, co, latest)))
@@ -178,6 +176,31 @@ class LiangshaiGenerator(Generator):
         """The output paths of every redirect page, which the sitemap leaves out."""
         pages = [r for c in self.data.communities.values() for r in self.former_ids(c)]
         return {path for path, _, _ in pages + self.category_redirects()}
+
+
+class CityFiles:
+    """The city-wide data files (opendata's and messages'), joined from the communities'
+    fragments: those this build made, kept on disk until then, and the others' pieces copied
+    from the last build's files (joined.py)."""
+
+    def __init__(self, cache: Path, folder: str, data, metrics, reuse):
+        (cache / "opendata.sqlite").unlink(missing_ok=True)  # an earlier release's store
+        self.folder, self.index = folder, cache / "city-files.json"
+        self.layout = {**opendata.city_layout(data), **messages.layout(metrics.quarters)}
+        previous = reuse.previous / folder if reuse and reuse.old else None
+        self.last = joined.LastIndex(self.index, previous, self.layout)
+        self.made = joined.Scratch(cache)
+        self.put, self.has = self.made.put, self.last.has
+
+    def parts(self, key: str) -> dict[str, str]:
+        fragment = self.made.get(key)
+        return {**opendata.city_parts(fragment), **messages.parts(fragment.messages)}
+
+    def write(self, output: Path, keys: list[str]) -> None:
+        joined.write(output / self.folder, self.layout, keys, self.parts, self.last, self.index)
+
+    def close(self) -> None:
+        self.made.close()
 
 
 def community_fragment(data, metrics, urls: Urls, view) -> opendata.Fragment:

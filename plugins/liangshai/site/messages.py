@@ -5,9 +5,7 @@ Written as publish/data/sms-<quarter>.csv and wechat-<quarter>.csv."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import ExitStack
-from pathlib import Path
+import orjson
 
 from ..problems import CannotRun
 from ..quarter import Quarter
@@ -98,20 +96,20 @@ def community_lines(view: CommunityView, quarters: list, urls: Urls) -> dict[str
     return out
 
 
-def write_message_files(quarters: list, lines: Iterable[dict], folder: Path) -> None:
-    """sms-<quarter>.csv and wechat-<quarter>.csv of every quarter counted, in one pass over
-    the communities' lines (community_lines, in community order)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        files = {}
-        for q in quarters:
-            for k, (kind, columns) in enumerate((("sms", SMS_COLUMNS), ("wechat", WECHAT_COLUMNS))):
-                path = folder / f"{kind}-{q}.csv"
-                files[str(q), k] = f = stack.enter_context(
-                    path.open("w", encoding="utf-8", newline="")
-                )
-                f.write(csv_table(columns, []))
-        for community in lines:
-            for q, texts in community.items():
-                for k, text in enumerate(texts):
-                    files[q, k].write(text)
+KINDS = (("sms", SMS_COLUMNS), ("wechat", WECHAT_COLUMNS))  # in community_lines' order
+
+
+def layout(quarters: list) -> dict[str, tuple[str, str, str]]:
+    """sms-<quarter>.csv and wechat-<quarter>.csv of every quarter counted, as joined.write
+    makes them from the communities' lines (community_lines, in community order)."""
+    heads = {kind: csv_table(columns, []) for kind, columns in KINDS}
+    return {f"{kind}-{q}.csv": (heads[kind], "", "") for q in quarters for kind, _ in KINDS}
+
+
+def parts(lines: str) -> dict[str, str]:
+    """A community's pieces of those files, from its lines as a fragment keeps them (JSON)."""
+    return {
+        f"{kind}-{q}.csv": text
+        for q, texts in orjson.loads(lines).items()
+        for (kind, _), text in zip(KINDS, texts, strict=True)
+    }

@@ -10,13 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import operator
-import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
-from dataclasses import astuple, dataclass
-from pathlib import Path
-
-import orjson
+from dataclasses import dataclass
 
 from ..assess.metrics import Metrics
 from ..exports.safe import neutral
@@ -134,66 +129,6 @@ class Fragment:
         )
 
 
-TABLE = "fragments_2"  # a new name for each new layout of its columns
-
-
-class FragmentStore:
-    """Fragments on disk (SQLite), by unit key: kept between builds, and read back one by one
-    when the city-wide files are written, so that they never all sit in memory (at province
-    scale they are over a GB of text)."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA synchronous=OFF")  # a cache: losing it only costs a rebuild
-        tables = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        for (old,) in tables.fetchall():  # of an earlier layout (SQLite's own are kept)
-            if old != TABLE and not old.startswith("sqlite_"):
-                self.db.execute(f'DROP TABLE "{old}"')
-        self.db.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, statements TEXT, "
-            "items TEXT, json TEXT, statuses TEXT, messages TEXT)"
-        )
-        self.db.execute("BEGIN")
-
-    def has(self, key: str) -> bool:
-        found = self.db.execute(f"SELECT 1 FROM {TABLE} WHERE key = ?", (key,)).fetchone()
-        return found is not None
-
-    def put(self, key: str, fragment: Fragment) -> None:
-        self.db.execute(
-            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?)", (key, *astuple(fragment))
-        )
-
-    def keep_only(self, keys) -> None:
-        """Forget fragments no current unit has, and save."""
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
-        self.db.execute("DELETE FROM keep")
-        self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
-        self.db.execute(f"DELETE FROM {TABLE} WHERE key NOT IN (SELECT key FROM keep)")
-        self.commit()
-
-    def commit(self) -> None:
-        """End the write transaction (holding no lock after)."""
-        if self.db.in_transaction:
-            self.db.execute("COMMIT")
-
-    def each(self, keys: list[str]) -> Iterator[Fragment]:
-        """The fragments of these keys, in order, read one at a time."""
-        for key in keys:
-            row = self.db.execute(
-                f"SELECT statements, items, json, statuses, messages FROM {TABLE} WHERE key = ?",
-                (key,),
-            ).fetchone()
-            yield Fragment(*row)
-
-    def messages(self, keys: list[str]) -> Iterator[dict[str, list[str]]]:
-        """The message lines of these keys, in order, read one at a time."""
-        for key in keys:
-            row = self.db.execute(f"SELECT messages FROM {TABLE} WHERE key = ?", (key,)).fetchone()
-            yield orjson.loads(row[0])
-
-
 # The files are made as a stream of pieces, so that a city's files (hundreds of MB at province
 # scale) are never held in memory whole.
 
@@ -203,40 +138,38 @@ def items_csv(fragments: Iterable[Fragment]) -> Iterator[str]:
     yield from (f.items for f in fragments)
 
 
+def _json_head(data: Dataset, **extra) -> str:
+    """{as_of, format_version, …extra, "statements": [ with sorted keys, up to the first one."""
+    head = to_json({"as_of": data.as_of.isoformat(), "format_version": FORMAT.version, **extra})
+    return f'{head[:-2]},"statements":['
+
+
 def statements_json(data: Dataset, fragments: Iterable[Fragment], **extra) -> Iterator[str]:
     """The document {as_of, format_version, …extra, statements: […]} with sorted keys, made by
     joining fragments (the same bytes json.dumps would give for the whole)."""
-    head = to_json({"as_of": data.as_of.isoformat(), "format_version": FORMAT.version, **extra})
-    yield f'{head[:-2]},"statements":['
+    yield _json_head(data, **extra)
     members = (f.json for f in fragments if f.json)
     for k, member in enumerate(members):
         yield ("," if k else "") + member
     yield "]}\n"
 
 
-def write_city_files(data: Dataset, fragments: Iterable[Fragment], folder: Path) -> None:
-    """statements.csv, items.csv, statuses.csv and statements.json of the whole city, in one
-    pass: each fragment is read from the store once and goes to all four files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        statements, items, statuses, whole = (
-            stack.enter_context((folder / name).open("w", encoding="utf-8", newline=""))
-            for name in ("statements.csv", "items.csv", "statuses.csv", "statements.json")
-        )
-        pieces = statements_json(data, _tee(fragments, statements, items, statuses))
-        statements.write(_csv_head(statement_columns()))
-        items.write(_csv_head(item_columns()))
-        statuses.write(_csv_head(STATUS_COLUMNS))
-        whole.writelines(pieces)
+def city_layout(data: Dataset) -> dict[str, tuple[str, str, str]]:
+    """statements.csv, items.csv, statuses.csv and statements.json of the whole city: each
+    file's head, separator and tail, as joined.write makes them from the fragments (the same
+    bytes as the whole written at once)."""
+    return {
+        "statements.csv": (_csv_head(statement_columns()), "", ""),
+        "items.csv": (_csv_head(item_columns()), "", ""),
+        "statuses.csv": (_csv_head(STATUS_COLUMNS), "", ""),
+        "statements.json": (_json_head(data), ",", "]}\n"),
+    }
 
 
-def _tee(fragments: Iterable[Fragment], statements, items, statuses) -> Iterator[Fragment]:
-    """The fragments, each written to the three CSV files as it passes."""
-    for f in fragments:
-        statements.write(f.statements)
-        items.write(f.items)
-        statuses.write(f.statuses)
-        yield f
+def city_parts(f: Fragment) -> dict[str, str]:
+    """A community's pieces of those files."""
+    names = ("statements.csv", "items.csv", "statuses.csv", "statements.json")
+    return dict(zip(names, (f.statements, f.items, f.statuses, f.json), strict=True))
 
 
 def community_facts(data: Dataset, c: Community) -> dict:
