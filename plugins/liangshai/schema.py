@@ -205,9 +205,10 @@ class Format:
         keys cost Jinja a failed attribute lookup each, on every row of every page)."""
         return Labels.of(self.labels)
 
-    @property
-    def flag_checks(self) -> list[Check]:
-        return [c for c in self.checks.values() if c.flag]
+    @cached_property
+    def flag_checks(self) -> tuple[Check, ...]:
+        """The checks that raise a red flag, in order (asked for each statement's flags)."""
+        return tuple(c for c in self.checks.values() if c.flag)
 
 
 def read_yaml(path: Path):

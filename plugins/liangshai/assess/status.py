@@ -55,6 +55,8 @@ def red_flags(community: Community, statement: Statement | None) -> tuple[RedFla
     problems = list(community.problems)
     if statement is not None:
         problems += statement.problems
+    if not problems:
+        return ()
     by_code: dict[str, list] = {}
     for p in problems:
         if p.check.flag:
