@@ -131,11 +131,13 @@ def test_the_bench_builds_the_same_pages_with_hugo_and_prints_both_ratios(tmp_pa
         "rss": 100,
         "unchanged": 0.1,
         "one": 0.2,
+        "again": 0.15,
         "plain": 2.0,
         "hugo": 0.5,
     }
     printed = table([row, {**row, "plain": None, "hugo": None}], None)
-    assert "| 1.50 | 6.00 |" in printed and "| — | — | — | — |" in printed
+    assert "| 0.20 | 0.15 | 2.00 | 0.50 | 1.50 | 6.00 |" in printed
+    assert "| — | — | — | — |" in printed
 
 
 def test_the_bench_counts_the_posters_it_renders(folder, tmp_path):
