@@ -209,24 +209,67 @@ def test_a_damaged_validation_cache_file_is_checked_again(sample_copy, tmp_path)
     assert {f: f.read_bytes() for f in files} == whole
 
 
-def test_items_are_never_read_from_a_cache_file_that_changed(sample_copy, tmp_path):
-    """A statement's items are read from its folder's cache file when used: if that file was
-    replaced meanwhile (another program, a cleaner), the build stops, not shows other items."""
+def test_items_are_read_from_the_cache_file_as_it_was_loaded(sample_copy, tmp_path):
+    """A statement's items are read from its folder's cache file when used, through the file
+    as the run loaded it: replaced or removed since (another run pruned it, a cleaner), it is
+    still read as it was. Where no run holds it open (the items pickled to another process),
+    a changed file stops the run, never shows other items."""
+    import pickle
+
     from liangshai import cache
     from liangshai.validate.folder import validate_folder
 
     data = validate_folder(sample_copy, cache=tmp_path)
     statement = next(s for s in data.statements.values() if s.items)
+    items = list(statement.items)
     path = Path(statement.items.path)
+    elsewhere = pickle.loads(pickle.dumps(statement.items))
     copy = path.with_name("copy")
     shutil.copyfile(path, copy)
     copy.replace(path)  # the same bytes, but another file
     cache._read.cache_clear()  # as when the memo of the last items read has moved on
+    assert list(statement.items) == items
     with pytest.raises(cache.CacheChanged):
-        list(statement.items)
+        list(elsewhere)
     path.unlink()
+    cache._read.cache_clear()
+    assert list(statement.items) == items
     with pytest.raises(cache.CacheChanged, match="被删除或改写"):
-        list(statement.items)
+        list(elsewhere)
+
+
+def test_validation_cache_files_no_run_needs_are_removed(sample_copy, tmp_path):
+    """Each version of a quarter folder has its cache file (about 100 MB at province scale):
+    the older versions of this data's folders go, and what an earlier release or a killed
+    writer left; another data folder's stay until nobody read them for 30 days."""
+    from liangshai import cache
+    from liangshai.validate.folder import FORGOTTEN, WRITING, validate_folder
+
+    data, validation = shutil.copytree(sample_copy, tmp_path / "data"), tmp_path / "validation"
+    first = validate_folder(data, cache=tmp_path)
+    other = validate_folder(shutil.copytree(sample_copy, tmp_path / "other"), cache=tmp_path)
+    ours = sorted(validation.glob("*.pickle"))
+    assert len(ours) == 2 * len(list((data / "statements").iterdir())) and other.statements
+    earlier, tmp = validation / f"{'a' * 40}.pickle", validation / "x.pickle.123.tmp"
+    earlier.write_bytes(b"an earlier release's file")
+    tmp.write_bytes(b"half")
+    items = [s.items for s in first.statements.values() if s.quarter == max(first.quarters)]
+    before = [list(i) for i in items]
+    edit = data / "statements" / str(max(first.quarters)) / "statements.csv"
+    edit.write_text(edit.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    validate_folder(data, cache=tmp_path)
+    now = sorted(validation.glob("*"))
+    assert len(now) == len(ours) + 1  # one version of the quarter replaced by another; tmp
+    assert not earlier.exists() and tmp.exists()
+    cache._read.cache_clear()
+    assert [list(i) for i in items] == before  # the first run still reads the old version
+    old = time.time() - FORGOTTEN - 60
+    for path in validation.glob("*.pickle"):
+        os.utime(path, (old, old))
+    os.utime(tmp, (time.time() - WRITING - 60,) * 2)
+    validate_folder(data, cache=tmp_path)
+    left = sorted(validation.glob("*"))
+    assert len(left) == len(ours) // 2 and not tmp.exists()  # the other data's are forgotten
 
 
 def test_a_cache_file_named_by_its_content_is_written_once(tmp_path):

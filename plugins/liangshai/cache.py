@@ -34,30 +34,46 @@ def replacing(path: Path, keep: bool = False) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+class Held:
+    """A cache file a run loaded, kept open while statements read from it are alive: their
+    items are read through this descriptor, so that the file another run removed (an older
+    version pruned, see validate.folder) or replaced since is still read as it was loaded."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __del__(self):
+        with suppress(OSError):
+            os.close(self.fd)
+
+
 class Stored(Sequence):
     """A list pickled in a cache file, read from the file each time it is used (through a
     small memo), so that it takes no memory while nobody uses it.
 
     The validation cache keeps each statement's items so: at ten years of quarters at
     province scale they are some 8 million objects, most of the memory a build would hold,
-    while a page needs only its own community's. `stamp` is the file's (device, inode,
-    modification time) when it was read: a file that changed since then is an error, never
-    items of another statement."""
+    while a page needs only its own community's. They are read through `held`, the file as
+    the run loaded it. Unpickled in another process (which has no such descriptor) they are
+    read by `path`, and `stamp` is the file's (device, inode, modification time) when it was
+    loaded: a file that changed since then is an error, never items of another statement."""
 
-    __slots__ = ("count", "offset", "path", "size", "stamp")
+    __slots__ = ("count", "held", "offset", "path", "size", "stamp")
 
-    def __init__(self, path: str, offset: int, size: int, count: int, stamp: tuple):
-        self.path, self.stamp = path, stamp  # shared by every statement of the file
+    def __init__(self, path: str, offset: int, size: int, count: int, stamp: tuple, held=None):
+        self.path, self.stamp, self.held = path, stamp, held  # shared by the file's statements
         self.offset, self.size, self.count = offset, size, count
 
     def __len__(self) -> int:
         return self.count
 
     def __getitem__(self, k):
-        return _read(self.path, self.offset, self.size, self.stamp)[k]
+        return _read(self.path, self.offset, self.size, self.stamp, self.held)[k]
 
     def __iter__(self):
-        return iter(_read(self.path, self.offset, self.size, self.stamp))
+        return iter(_read(self.path, self.offset, self.size, self.stamp, self.held))
 
     def __repr__(self) -> str:
         return repr(list(self))
@@ -71,7 +87,9 @@ def file_stamp(st: os.stat_result) -> tuple:
 
 
 @lru_cache(maxsize=1024)  # a community's quarters, several times over, while its page is made
-def _read(path: str, offset: int, size: int, stamp: tuple) -> tuple:
+def _read(path: str, offset: int, size: int, stamp: tuple, held: Held | None) -> tuple:
+    if held is not None:
+        return tuple(pickle.loads(os.pread(held.fd, size, offset)))
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:

@@ -72,7 +72,8 @@ def bring_up(spare: Path, live: Path, staging: Path, written, reuse: Reuse, know
     they were before the last build rewrote them."""
     new = set(written).union(reuse.kept)
     for rel in sorted(known - new):
-        os.unlink(spare / rel)
+        with suppress(FileNotFoundError):  # gone already: nothing to undo
+            os.unlink(spare / rel)
         _prune(spare, os.path.dirname(rel))
     folders = _Folders(spare)
     for rel in written:
