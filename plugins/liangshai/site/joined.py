@@ -60,6 +60,7 @@ class LastIndex:
     def __init__(self, index: Path, folder: Path | None, layout: Layout):
         self.keys: dict[str, int] = {}
         self.files: dict[str, list[int]] = {}  # name -> [start, end, start, end, …] by key
+        self.folder = folder
         if folder is None:
             return
         try:
@@ -71,7 +72,6 @@ class LastIndex:
                     self.files = {name: files[name][1] for name in layout}
         except (OSError, ValueError, KeyError, TypeError):
             self.keys, self.files = {}, {}
-        self.folder = folder
 
     def has(self, key: str) -> bool:
         return key in self.keys
