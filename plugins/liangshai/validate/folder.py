@@ -160,7 +160,7 @@ WRITING = 3600  # s: a temporary file older than this is no writer's any more
 def prune(folder: Path, used: list[Path], places: set[str], now: float | None = None) -> None:
     """Remove the validation cache files this run did not use and no run needs: another
     version of one of this run's quarter folders (`places`; each version of a folder of
-    20,000 statements is about 100 MB, and intake makes one a day), a file of an earlier
+    20,000 statements is about 100 MB, and each statement filed makes one), a file of an earlier
     release's naming, one of another data folder not read for 30 days, and what a writer
     killed mid-way left. A run still reading an older version holds it open (cache.Held)."""
     now, keep = now or time.time(), {p.name for p in used}
