@@ -287,7 +287,7 @@ def test_a_cache_file_named_by_its_content_is_written_once(tmp_path):
     assert path.read_text() == "third"
 
 
-def test_city_files_are_copied_only_from_what_the_last_build_wrote(folder, tmp_path):
+def test_city_files_are_copied_only_from_what_the_last_build_wrote(folder, tmp_path, monkeypatch):
     """The city-wide files' unchanged pieces are copied from the last build's files. A file
     changed since (cut short, replaced), an index that does not hold together, or none: the
     pieces are made again. Either way the files are what a full build writes."""
@@ -310,9 +310,16 @@ def test_city_files_are_copied_only_from_what_the_last_build_wrote(folder, tmp_p
         doc["files"]["items.csv"][1][2:4] = [10**9, 10**9 + 1]
         index.write_text(json.dumps(doc), encoding="utf-8")
 
-    damages = [lambda: None, cut_short, replaced, shifted, index.unlink, lambda: None]
+    from liangshai.site import joined
+
+    copies = []
+    copy_range = joined._copy_range
+    monkeypatch.setattr(joined, "_copy_range", lambda *a: copies.append(a) or copy_range(*a))
+    intact = lambda: None  # noqa: E731
+    damages = [intact, cut_short, replaced, shifted, index.unlink, intact]
     for k, damage in enumerate(damages):
         damage()
+        copies.clear()
         folder.edit(
             "statements/2024Q2/statements.csv", lambda rows, k=k: rows[0].update(note=f"第 {k} 次")
         )
@@ -322,6 +329,7 @@ def test_city_files_are_copied_only_from_what_the_last_build_wrote(folder, tmp_p
         fresh = tmp_path / f"fresh-{k}"
         assert build(folder.root, fresh, cache=tmp_path / f"fresh-cache-{k}") == 0
         assert tree(out / "data") == tree(fresh / "data"), damage
+        assert bool(copies) == (damage is intact)  # copied from intact files only
     assert not (cache / "opendata.sqlite").exists()
 
 
