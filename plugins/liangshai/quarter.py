@@ -24,6 +24,13 @@ def _bounds(year: int, q: int) -> tuple[date, date]:
     return date(year, month - 2, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
+@cache  # asked for every community in every quarter
+def _due(year: int, q: int) -> date:
+    """Statements are due by the last day of the first month of the next quarter."""
+    year, month = (year + 1, 1) if q == 4 else (year, 3 * q + 1)
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
 @dataclass(frozen=True, order=True, slots=True)
 class Quarter:
     year: int
@@ -62,8 +69,7 @@ class Quarter:
     @property
     def due(self) -> date:
         """Statements are due by the last day of the first month of the next quarter."""
-        first = self.next().start
-        return date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+        return _due(self.year, self.q)
 
     def next(self) -> Quarter:
         return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)

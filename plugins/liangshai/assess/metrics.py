@@ -91,12 +91,7 @@ def compute(data: Dataset, as_of: date | None = None) -> Metrics:
     as_of = min(as_of or data.as_of, data.as_of)
     quarters = [q for q in data.quarters if q.end < as_of]
     statuses = status_grid(data, as_of, quarters)
-    table = {}
-    groups = {
-        slug: [c for c in data.communities.values() if c.district == slug]
-        for slug in data.districts
-    }
-    groups[CITY] = list(data.communities.values())
+    keys = [*data.districts, CITY]
     ledger_district = {cid: c.district for cid, c in data.communities.items()}
     ledgers = {}  # (ledger, district or CITY) -> its valid rows
     for name in ("rectifications", "inspections", "complaints"):
@@ -108,20 +103,49 @@ def compute(data: Dataset, as_of: date | None = None) -> Metrics:
             slug = ledger_district.get(r["community_id"])
             if slug in data.districts:
                 ledgers[(name, slug)].append(r)
+    table = {}
     for q in quarters:
-        period_end = min(q.end, as_of)
-        for key, members in groups.items():
-            table[(key, q)] = _rates(data, q, period_end, as_of, key, members, statuses, ledgers)
+        period_end, groups = min(q.end, as_of), _groups(data, q, statuses)
+        for key in keys:
+            table[(key, q)] = _rates(data, period_end, as_of, key, groups[key], ledgers)
     return Metrics(quarters, table, statuses)
 
 
-def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):
-    active = [c for c in members if c.active_in(q)]
-    due = [c for c in active if statuses[(c.id, q)] is not Status.NOT_DUE]
-    disclosed = [c for c in due if statuses[(c.id, q)] in (Status.ON_TIME, Status.LATE)]
-    on_time = [c for c in due if statuses[(c.id, q)] is Status.ON_TIME]
-    with_account = [c for c in active if c.account_type]
+@dataclass
+class _Group:
+    """What a district's (or the city's) communities active in a quarter count to."""
 
+    active: set[str]
+    due: int = 0
+    disclosed: int = 0
+    on_time: int = 0
+    with_account: int = 0
+    demonstration: int = 0
+
+
+def _groups(data: Dataset, q: Quarter, statuses) -> dict[str | None, _Group]:
+    """Each district's group and the city's, in one pass over the communities (the city's
+    counts every community, a district's those of its own)."""
+    groups = {key: _Group(set()) for key in (*data.districts, CITY)}
+    disclosed = (Status.ON_TIME, Status.LATE)
+    for c in data.communities.values():
+        if not c.active_in(q):
+            continue
+        status = statuses[(c.id, q)]
+        due = status is not Status.NOT_DUE
+        for key in (c.district, CITY) if c.district in data.districts else (CITY,):
+            g = groups[key]
+            g.active.add(c.id)
+            if due:
+                g.due += 1
+                g.disclosed += status in disclosed
+                g.on_time += status is Status.ON_TIME
+            g.with_account += bool(c.account_type)
+            g.demonstration += c.demonstration
+    return groups
+
+
+def _rates(data, period_end, as_of, key, group: _Group, ledgers):
     def known(ledger: str) -> list:
         """The group's rows of a ledger that had arisen by the end of the period."""
         arose = FORMAT.tables[ledger].ledger.date
@@ -129,7 +153,6 @@ def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):
 
     found = known("rectifications")
     fixed = [r for r in found if r["closed_on"] and r["closed_on"] <= period_end]
-    members_ids = {c.id for c in active}
     inspected = {r["community_id"] for r in known("inspections")}
     received = known("complaints")
     closed = [r for r in received if r["closed_on"] and r["closed_on"] <= period_end]
@@ -140,15 +163,14 @@ def _rates(data, q, period_end, as_of, key, members, statuses, ledgers):
         )
     else:
         target = data.districts[key].demo_target
+    active, due = len(group.active), group.due
     return {
-        "disclosure": Rate("disclosure", len(disclosed), len(due), as_of),
-        "on_time": Rate("on_time", len(on_time), len(due), as_of),
-        "account": Rate("account", len(with_account), len(active), as_of),
+        "disclosure": Rate("disclosure", group.disclosed, due, as_of),
+        "on_time": Rate("on_time", group.on_time, due, as_of),
+        "account": Rate("account", group.with_account, active, as_of),
         "rectification": Rate("rectification", len(fixed), len(found), period_end),
-        "inspection": Rate("inspection", len(inspected & members_ids), len(active), period_end),
+        "inspection": Rate("inspection", len(inspected & group.active), active, period_end),
         "complaint": Rate("complaint", len(closed), len(received), period_end),
         # with no community in the group there is nothing to measure against the target
-        "demonstration": Rate(
-            "demonstration", sum(c.demonstration for c in active), target if active else 0, as_of
-        ),
+        "demonstration": Rate("demonstration", group.demonstration, target if active else 0, as_of),
     }
