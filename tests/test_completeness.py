@@ -223,6 +223,7 @@ def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo
     assert {"contract-short", "below-peers", "asset-no-income"} <= found  # something to keep
     validate_folder(data, cache=cache)
     assert len(list((cache / "completeness").glob("*.pickle"))) == 4  # one per quarter
+    assert len(list((cache / "completeness/statements").glob("*.pickle"))) == 4  # and its parts
     same(validate_folder(data, cache=cache), fresh)
 
     # a contract's amount doubled: every quarter it runs in is checked again
@@ -245,3 +246,46 @@ def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo
     moved = validate_folder(data)
     assert any(p.file.endswith("batch.statements.csv") for p in moved.report.problems)
     same(validate_folder(data, cache=cache), moved)
+
+
+def test_a_quarter_checked_again_reads_only_the_statements_that_changed(
+    demo_200, tmp_path, monkeypatch
+):
+    """After one statement is filed, its quarter's findings are made again: that statement
+    is checked against its contracts and assets, the others get what was found for them last
+    time, and the peers are compared anew. The same findings, in the same order, as a run
+    with no cache; and the income of every other statement comes from the cache too."""
+    from liangshai.demo.bench import change_one_statement
+    from liangshai.validate import completeness
+
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    shutil.copytree(demo_200, data)
+    validate_folder(data, cache=cache)
+    changed = change_one_statement(data, 3)
+    fresh = validate_folder(data)
+
+    checked, summed = [], []
+    for name, log in (("_check_contracts", checked), ("income_by_category", summed)):
+        real = getattr(completeness, name)
+        monkeypatch.setattr(
+            completeness, name, lambda *a, real=real, log=log: log.append(a) or real(*a)
+        )
+    again = validate_folder(data, cache=cache)
+    assert [repr(p) for p in again.report.problems] == [repr(p) for p in fresh.report.problems]
+    assert {k: s.problems for k, s in again.statements.items()} == {
+        k: s.problems for k, s in fresh.statements.items()
+    }
+    assert [a[1].community_id for a in checked] == [changed]
+    assert [a[0].community_id for a in summed] == [changed]
+
+    # the record of the last version belongs to its contracts: change them, all are read
+    path = data / "ledgers/contracts.csv"
+    text = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(text[:-1]) + "\n", encoding="utf-8")  # one contract fewer
+    checked.clear()
+    fewer = validate_folder(data)
+    every = len(checked)
+    checked.clear()
+    again = validate_folder(data, cache=cache)
+    assert [repr(p) for p in again.report.problems] == [repr(p) for p in fewer.report.problems]
+    assert len(checked) == every > 700

@@ -140,25 +140,48 @@ def check_completeness(data: Dataset, cache: Path | None = None) -> None:
         found = _load(path) if path else None
         if found is None:
             mark = len(data.report.problems)
-            _check_quarter(data, shown, contracts, registered)
+            last = _last_file(cache, quarter) if cache else None
+            earlier = _load(last) if last else None
+            earlier = earlier[1] if earlier and earlier[0] == common else {}
+            checked = _check_quarter(data, shown, contracts, registered, earlier)
             found = _found(shown, data.report.problems[mark:])
             if path:
-                with replacing(path) as tmp:
-                    tmp.write_bytes(pickle.dumps(found, protocol=5))
+                for file, kept in ((path, found), (last, (common, checked))):
+                    with replacing(file) as tmp:
+                        tmp.write_bytes(pickle.dumps(kept, protocol=5))
             continue
         for k, problem in found:
             shown[k].problems.append(problem)
             data.report.problems.append(problem)
 
 
-def _check_quarter(data: Dataset, shown: list[Statement], contracts, registered) -> None:
-    incomes = {}
+Checked = tuple[list, dict[str, Decimal]]  # what a statement's own checks found, its income
+
+
+def _check_quarter(
+    data: Dataset, shown: list[Statement], contracts, registered, earlier: dict
+) -> dict[tuple, Checked]:
+    """Each statement against its contracts and assets, then all against their peers. A
+    statement `earlier` holds (checked as it is, where it is, against the same contracts and
+    registry) gets what was found then: after one statement is filed, the quarter's other
+    statements are not read again. Returns what each statement's own checks found."""
+    incomes, checked, problems = {}, {}, data.report.problems
     for s in shown:
-        own = contracts.get(s.community_id, [])
-        incomes[id(s)] = income = income_by_category(s)
-        _check_contracts(data, s, own, registered.get(s.community_id, set()))
-        _check_assets(data, s, own, income)
+        key = (s.community_id, s.fingerprint, s.file, s.row, s.sheet)
+        found = earlier.get(key)
+        if found is None:
+            own, mark = contracts.get(s.community_id, []), len(problems)
+            income = income_by_category(s)
+            _check_contracts(data, s, own, registered.get(s.community_id, set()))
+            _check_assets(data, s, own, income)
+            found = problems[mark:], income
+        else:
+            s.problems += found[0]
+            problems += found[0]
+        checked[key] = found
+        incomes[id(s)] = found[1]
     _check_peers(data, shown, incomes)
+    return checked
 
 
 def _found(shown: list[Statement], added: list) -> list[tuple[int, object]]:
@@ -187,7 +210,13 @@ def _cache_file(cache: Path, common: str, quarter: Quarter, shown: list[Statemen
     return Path(cache) / "completeness" / f"{key[:40]}.pickle"
 
 
-def _load(path: Path) -> list | None:
+def _last_file(cache: Path, quarter: Quarter) -> Path:
+    """What each statement of the quarter's last version was found to have (one file a
+    quarter, replaced each time the quarter is checked again)."""
+    return Path(cache) / "completeness" / "statements" / f"{quarter}.pickle"
+
+
+def _load(path: Path):
     try:
         return pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
