@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import pickle
 import re
 import shutil
 from datetime import date
@@ -289,3 +290,17 @@ def test_a_quarter_checked_again_reads_only_the_statements_that_changed(
     again = validate_folder(data, cache=cache)
     assert [repr(p) for p in again.report.problems] == [repr(p) for p in fewer.report.problems]
     assert len(checked) == every > 700
+
+    # a record that is not ours (or cut short) is not used: the quarter is read whole
+    change_one_statement(data, 4)
+    quarter = sorted((data / "statements").iterdir())[-1].name
+    last = cache / f"completeness/statements/{quarter}.pickle"
+    for damage in (pickle.dumps([1, 2]), pickle.dumps(("x", {}))[:-5]):
+        for found in (cache / "completeness").glob("*.pickle"):  # the quarters' findings
+            found.unlink()
+        last.write_bytes(damage)
+        checked.clear()
+        again = validate_folder(data, cache=cache)
+        assert len([a for a in checked if a[1].quarter == Quarter.parse(quarter)]) > 100
+        fresh = validate_folder(data)
+        assert [repr(p) for p in again.report.problems] == [repr(p) for p in fresh.report.problems]

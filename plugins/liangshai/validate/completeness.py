@@ -141,8 +141,9 @@ def check_completeness(data: Dataset, cache: Path | None = None) -> None:
         if found is None:
             mark = len(data.report.problems)
             last = _last_file(cache, quarter) if cache else None
-            earlier = _load(last) if last else None
-            earlier = earlier[1] if earlier and earlier[0] == common else {}
+            earlier = _load(last) if last else None  # (common key, findings) as written below
+            ours = isinstance(earlier, tuple) and len(earlier) == 2 and earlier[0] == common
+            earlier = earlier[1] if ours and isinstance(earlier[1], dict) else {}
             checked = _check_quarter(data, shown, contracts, registered, earlier)
             found = _found(shown, data.report.problems[mark:])
             if path:
@@ -155,12 +156,12 @@ def check_completeness(data: Dataset, cache: Path | None = None) -> None:
             data.report.problems.append(problem)
 
 
-Checked = tuple[list, dict[str, Decimal]]  # what a statement's own checks found, its income
+Own = tuple[list, dict[str, Decimal]]  # what a statement's own checks found, and its income
 
 
 def _check_quarter(
     data: Dataset, shown: list[Statement], contracts, registered, earlier: dict
-) -> dict[tuple, Checked]:
+) -> dict[tuple, Own]:
     """Each statement against its contracts and assets, then all against their peers. A
     statement `earlier` holds (checked as it is, where it is, against the same contracts and
     registry) gets what was found then: after one statement is filed, the quarter's other
