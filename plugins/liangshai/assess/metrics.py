@@ -91,7 +91,6 @@ def compute(data: Dataset, as_of: date | None = None) -> Metrics:
     as_of = min(as_of or data.as_of, data.as_of)
     quarters = [q for q in data.quarters if q.end < as_of]
     statuses = status_grid(data, as_of, quarters)
-    keys = [*data.districts, CITY]
     ledger_district = {cid: c.district for cid, c in data.communities.items()}
     ledgers = {}  # (ledger, district or CITY) -> its valid rows
     for name in ("rectifications", "inspections", "complaints"):
@@ -106,8 +105,8 @@ def compute(data: Dataset, as_of: date | None = None) -> Metrics:
     table = {}
     for q in quarters:
         period_end, groups = min(q.end, as_of), _groups(data, q, statuses)
-        for key in keys:
-            table[(key, q)] = _rates(data, period_end, as_of, key, groups[key], ledgers)
+        for key, group in groups.items():
+            table[(key, q)] = _rates(data, period_end, as_of, key, group, ledgers)
     return Metrics(quarters, table, statuses)
 
 
