@@ -295,7 +295,8 @@ def test_a_quarter_checked_again_reads_only_the_statements_that_changed(
     change_one_statement(data, 4)
     quarter = sorted((data / "statements").iterdir())[-1].name
     last = cache / f"completeness/statements/{quarter}.pickle"
-    for damage in (pickle.dumps([1, 2]), pickle.dumps(("x", {}))[:-5]):
+    common = pickle.loads(last.read_bytes())[0]  # the record as written, for a forged one
+    for damage in (pickle.dumps((common, ["x"])), pickle.dumps([1, 2]), last.read_bytes()[:-5]):
         for found in (cache / "completeness").glob("*.pickle"):  # the quarters' findings
             found.unlink()
         last.write_bytes(damage)
