@@ -191,6 +191,28 @@ def test_unchanged_posters_are_not_rendered_again(folder, tmp_path):
     assert posters_for(folder, tmp_path)[2]["rendered"] == 3  # one community, three sizes
 
 
+def test_forked_workers_print_what_one_process_prints(sample_copy, tmp_path, monkeypatch):
+    """Posters rendered on forked workers, in rounds of fresh workers (one poster a worker a
+    round here), are byte for byte those of one process, district print files included."""
+    from conftest import Folder
+    from liangshai.site import posters as module
+
+    monkeypatch.setattr(module, "RECYCLE", 1)
+    made = {}
+    for workers in (1, 2):
+        cache = tmp_path / f"workers-{workers}"
+        sizes = ("a4", "a5")
+        _, posters, counts = posters_for(Folder(sample_copy), cache, sizes=sizes, workers=workers)
+        assert counts["rendered"] == counts["posters"] > 4
+        jobs = posters.jobs(sizes=sizes)
+        files = {j.name: posters.cached(j) for j in jobs}
+        files |= {
+            f"{d}-{size}": posters.combined(g) for (d, size), g in posters.by_district(jobs).items()
+        }
+        made[workers] = {name: path.read_bytes() for name, path in files.items()}
+    assert made[1] == made[2]
+
+
 def test_district_print_file_and_site_links(folder, tmp_path):
     _, posters, _ = posters_for(folder, tmp_path)
     assert set(posters.posted().districts) == {

@@ -82,12 +82,11 @@ def posters_code(data: Path, cache: Path, count: int, counts: Path) -> str:
         from liangshai.site.posters import make_posters
         from liangshai.validate.folder import validate_folder
         from liangshai.site.views import all_views
-        if __name__ == "__main__":  # the poster workers are spawned: they import this
-            data = validate_folder({str(data)!r})
-            views = dict(list(all_views(data, compute(data)).items())[:{count}])
-            made = make_posters(data, views, Path('theme'), Path({str(cache)!r}),
-                                sizes=('a4', 'a5'), out=lambda *a: None)
-            Path({str(counts)!r}).write_text(json.dumps(made))
+        data = validate_folder({str(data)!r})
+        views = dict(list(all_views(data, compute(data)).items())[:{count}])
+        made = make_posters(data, views, Path('theme'), Path({str(cache)!r}),
+                            sizes=('a4', 'a5'), out=lambda *a: None)
+        Path({str(counts)!r}).write_text(json.dumps(made))
     """)
 
 

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -26,14 +25,14 @@ from ..schema import FORMAT
 from ..settings import DEFAULTS
 from . import fonts
 from .filters import cn_date
-from .render import SCREENS, Job, _combine_task, _render_task, make_video
+from .render import SCREENS, Job, _combine_task, _render_task, in_workers, make_video
 from .urls import Urls
 from .views import CommunityView
 
 SIZES = ("a3", "a4", "a5")
 SCREEN_NAMES = {"portrait": "电梯屏竖屏", "landscape": "电梯屏横屏"}  # the card is for sharing
 VIDEO_FRAMES = "portrait"  # a district's video shows each community's portrait image
-RECYCLE = 300  # posters a worker renders before it is replaced
+RECYCLE = 300  # posters a worker renders before it is replaced (see render.in_workers)
 SIZE_NAMES = {"a3": "A3 公告栏", "a4": "A4 公告栏", "a5": "A5 电梯"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
@@ -152,22 +151,10 @@ class Posters:
         todo = [j for j in jobs if not self.cached(j).exists()]
         self.cache.mkdir(parents=True, exist_ok=True)
         tasks = [(j, str(self.cached(j)), str(self.theme), str(self.cache.parent)) for j in todo]
-        done = 0
-        if workers > 1 and len(tasks) > 1:
-            # WeasyPrint's memory grows with every document (about 1.7 GB after 2,000 posters
-            # in one process); fresh workers every few hundred posters keep it bounded.
-            with ProcessPoolExecutor(workers, max_tasks_per_child=RECYCLE) as pool:
-                for _ in pool.map(_render_task, tasks):
-                    done += 1
-                    if progress:
-                        progress(done, len(tasks))
-        else:
-            for task in tasks:
-                _render_task(task)
-                done += 1
-                if progress:
-                    progress(done, len(tasks))
-        return done
+        for done, _ in enumerate(in_workers(_render_task, tasks, workers, RECYCLE), 1):
+            if progress:
+                progress(done, len(tasks))
+        return len(tasks)
 
     def combined_key(self, jobs: list[Job]) -> str:
         return hashlib.sha256("|".join(j.key for j in jobs).encode()).hexdigest()[:40]
@@ -185,12 +172,7 @@ class Posters:
             for group in groups
             if not self.combined(group).exists()
         ]
-        if workers > 1 and len(tasks) > 1:
-            with ProcessPoolExecutor(workers, max_tasks_per_child=1) as pool:
-                list(pool.map(_combine_task, tasks))
-        else:
-            for task in tasks:
-                _combine_task(task)
+        list(in_workers(_combine_task, tasks, workers, 1))
         return len(tasks)
 
     def video(self, jobs: list[Job]) -> Path:

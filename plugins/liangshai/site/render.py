@@ -3,9 +3,11 @@ lift-screen video with ffmpeg. Run in worker processes (posters.py plans and cac
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -115,6 +117,28 @@ def _render_task(task) -> str:
         pdf.unlink()
         Path(base + ".png").replace(tmp)
     return target
+
+
+def in_workers(work, tasks: list, workers: int, per_worker: int):
+    """`work(task)` of every task, yielded in order: the first in this process, the rest on
+    `workers` processes forked from it, in rounds of `per_worker` tasks a worker.
+
+    Forked workers start with WeasyPrint imported and its fonts warmed by the first task (a
+    spawned one imported and warmed them again, about a second each); fresh workers every
+    round keep memory bounded, as WeasyPrint's grows with every document (about 1.7 GB after
+    2,000 posters in one process)."""
+    if not tasks:
+        return
+    yield work(tasks[0])
+    rest = tasks[1:]
+    if workers < 2 or len(rest) < 2:
+        yield from map(work, rest)
+        return
+    fork = multiprocessing.get_context("fork")
+    step = workers * per_worker
+    for start in range(0, len(rest), step):
+        with ProcessPoolExecutor(workers, mp_context=fork) as pool:
+            yield from pool.map(work, rest[start : start + step])
 
 
 def _combine_task(task) -> str:
