@@ -100,6 +100,9 @@ def test_poster_pdf(made, tmp_path, size, points):
     fonts = [row for row in run("pdffonts", str(pdf)).splitlines()[2:] if row.strip()]
     assert any("Liangshai-Print" in row for row in fonts)  # the cut-down CJK face
     assert fonts and all(" yes yes " in row for row in fonts)  # embedded, subset
+    # the code is the one image, gray, enlarged pixel for pixel (/Interpolate false)
+    (image,) = [row.split() for row in run("pdfimages", "-list", str(pdf)).splitlines()[2:]]
+    assert image[5] == "gray" and image[9] == "no", image
 
 
 def test_community_without_statement_says_not_disclosed(folder, tmp_path):

@@ -58,7 +58,7 @@ def environment(theme: str):
 
 
 def poster_html(job: Job, theme: Path, cache_root: Path, fit: float = 1.0) -> str:
-    qr = QRCache(Path(cache_root) / "qr").svg(job.data["url"])
+    qr = QRCache(Path(cache_root) / "qr").data_uri(job.data["url"])
     template = "screen.html" if job.size in SCREENS else "poster.html"
     width, height = SCREENS.get(job.size, (0, 0))
     faces = Markup(print_faces(str(cache_root)))
