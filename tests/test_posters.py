@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -194,6 +195,17 @@ def test_unchanged_posters_are_not_rendered_again(folder, tmp_path):
     assert posters_for(folder, tmp_path)[2]["rendered"] == 3  # one community, three sizes
 
 
+PIDS: list = []  # where _rendering_pid notes the process that rendered each poster
+
+
+def _rendering_pid(task):
+    from liangshai.site import render
+
+    with open(PIDS[0], "a") as f:
+        f.write(f"{os.getpid()}\n")
+    return render._render_task(task)
+
+
 def test_forked_workers_print_what_one_process_prints(sample_copy, tmp_path, monkeypatch):
     """Posters rendered on forked workers, in rounds of fresh workers (one poster a worker a
     round here), are byte for byte those of one process, district print files included."""
@@ -201,9 +213,11 @@ def test_forked_workers_print_what_one_process_prints(sample_copy, tmp_path, mon
     from liangshai.site import posters as module
 
     monkeypatch.setattr(module, "RECYCLE", 1)
+    monkeypatch.setattr(module, "_render_task", _rendering_pid)
     made = {}
     for workers in (1, 2):
         cache = tmp_path / f"workers-{workers}"
+        monkeypatch.setattr(sys.modules[__name__], "PIDS", [tmp_path / f"pids-{workers}"])
         sizes = ("a4", "a5")
         _, posters, counts = posters_for(Folder(sample_copy), cache, sizes=sizes, workers=workers)
         assert counts["rendered"] == counts["posters"] > 4
@@ -213,6 +227,15 @@ def test_forked_workers_print_what_one_process_prints(sample_copy, tmp_path, mon
             f"{d}-{size}": posters.combined(g) for (d, size), g in posters.by_district(jobs).items()
         }
         made[workers] = {name: path.read_bytes() for name, path in files.items()}
+        pids = (tmp_path / f"pids-{workers}").read_text().split()
+        assert len(pids) == counts["rendered"]
+        assert pids[0] == str(os.getpid())  # the first poster is rendered here
+        if workers == 1:
+            assert set(pids) == {pids[0]}
+        else:  # then by forked workers, fresh every round of two posters (RECYCLE 1 each)
+            rest = pids[1:]
+            assert pids[0] not in rest and max(map(rest.count, rest)) <= 2
+            assert len(set(rest)) >= len(rest) / 2
     assert made[1] == made[2]
 
 
