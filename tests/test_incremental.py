@@ -243,7 +243,8 @@ def test_validation_cache_files_no_run_needs_are_removed(sample_copy, tmp_path):
     the older versions of this data's folders go, and what an earlier release or a killed
     writer left; another data folder's stay until nobody read them for 30 days."""
     from liangshai import cache
-    from liangshai.validate.folder import FORGOTTEN, WRITING, validate_folder
+    from liangshai.cache import FORGOTTEN, WRITING
+    from liangshai.validate.folder import validate_folder
 
     data, validation = shutil.copytree(sample_copy, tmp_path / "data"), tmp_path / "validation"
     first = validate_folder(data, cache=tmp_path)

@@ -4,8 +4,10 @@ leave or see half of one."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import lru_cache
@@ -34,10 +36,45 @@ def replacing(path: Path, keep: bool = False) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def place(folder: Path, *within) -> str:
+    """Where a cache file's source is, in short: a folder (made absolute) and what `within`
+    it (a quarter). Cache files named `<place>-<content>.pickle` are pruned by it."""
+    where = os.fsencode(os.path.abspath(folder)) + "".join(f"\0{w}" for w in within).encode()
+    return hashlib.sha256(where).hexdigest()[:12]
+
+
+FORGOTTEN = 30 * 86400  # s: a cache file of another data folder nobody read for so long
+WRITING = 3600  # s: a temporary file older than this is no writer's any more
+
+
+def prune(folder: Path, used: list[Path], places: set[str], now: float | None = None) -> None:
+    """Remove the cache files in `folder` (named `<place>-<content>.pickle`) this run did
+    not use and no run needs: another version of what this run read (`places`: each version
+    of a quarter folder of 20,000 statements is about 100 MB in the validation cache, and
+    each statement filed makes one), a file of an earlier release's naming, one of another
+    data folder not read for 30 days, and what a writer killed mid-way left. A run still
+    reading an older version holds it open (Held)."""
+    now, keep = now or time.time(), {p.name for p in used}
+    for path in Path(folder).glob("*"):
+        name = path.name
+        with suppress(OSError):
+            st = path.lstat()
+            if name.endswith(".tmp"):
+                stale = now - st.st_mtime > WRITING
+            elif name in keep or not name.endswith(".pickle"):
+                stale = False
+            elif "-" not in name or name.split("-")[0] in places:
+                stale = True
+            else:
+                stale = now - max(st.st_atime, st.st_mtime) > FORGOTTEN
+            if stale:
+                path.unlink()
+
+
 class Held:
     """A cache file a run loaded, kept open while statements read from it are alive: their
     items are read through this descriptor, so that the file another run removed (an older
-    version pruned, see validate.folder) or replaced since is still read as it was loaded."""
+    version pruned, see prune) or replaced since is still read as it was loaded."""
 
     __slots__ = ("fd",)
 

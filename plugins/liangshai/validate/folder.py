@@ -10,14 +10,13 @@ import gc
 import hashlib
 import os
 import pickle
-import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
 
-from ..cache import Held, Stored, file_stamp, replacing
+from ..cache import Held, Stored, file_stamp, place, prune, replacing
 from ..digest import PACKAGE, tree_digest
 from ..load.inputs import Inputs, load_inputs, read_statement_folder
 from ..load.rows import Draft
@@ -146,38 +145,7 @@ def _cache_path(data: Dataset, folder: Path, cache: Path) -> Path:
     """The cache file of a quarter folder as it is: named by where the folder is, then by
     its content (with the registry's, the settings' and the code's)."""
     digest = tree_digest([folder], hashlib.sha256(data.registry_key.encode()))
-    return Path(cache) / "validation" / f"{_place(folder)}-{digest.hexdigest()[:40]}.pickle"
-
-
-def _place(folder: Path) -> str:
-    return hashlib.sha256(os.fsencode(os.path.abspath(folder))).hexdigest()[:12]
-
-
-FORGOTTEN = 30 * 86400  # s: a cache file of another data folder nobody read for so long
-WRITING = 3600  # s: a temporary file older than this is no writer's any more
-
-
-def prune(folder: Path, used: list[Path], places: set[str], now: float | None = None) -> None:
-    """Remove the validation cache files this run did not use and no run needs: another
-    version of one of this run's quarter folders (`places`; each version of a folder of
-    20,000 statements is about 100 MB, and each statement filed makes one), a file of an earlier
-    release's naming, one of another data folder not read for 30 days, and what a writer
-    killed mid-way left. A run still reading an older version holds it open (cache.Held)."""
-    now, keep = now or time.time(), {p.name for p in used}
-    for path in folder.glob("*"):
-        name = path.name
-        with suppress(OSError):
-            st = path.lstat()
-            if name.endswith(".tmp"):
-                stale = now - st.st_mtime > WRITING
-            elif name in keep or not name.endswith(".pickle"):
-                stale = False
-            elif "-" not in name or name.split("-")[0] in places:
-                stale = True
-            else:
-                stale = now - max(st.st_atime, st.st_mtime) > FORGOTTEN
-            if stale:
-                path.unlink()
+    return Path(cache) / "validation" / f"{place(folder)}-{digest.hexdigest()[:40]}.pickle"
 
 
 Checked = tuple[list[Statement], Report]  # a folder's statements, and what reading it found
@@ -221,7 +189,7 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
     for k, folder in enumerate(folders):  # what no worker did (an error is reported there)
         if k not in results:
             results[k] = loaded(k) if paths[k].exists() else check_folder(data, folder)
-    prune(Path(cache) / "validation", paths, {_place(f) for f in folders})
+    prune(Path(cache) / "validation", paths, {place(f) for f in folders})
     return [results[k] for k in range(len(folders))]
 
 
