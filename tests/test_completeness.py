@@ -209,9 +209,17 @@ def test_the_median_of_the_others_is_the_statistics_median():
 
 def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo_200, tmp_path):
     """Each quarter's findings are kept in the cache; they come back exactly, and a changed
-    contract or statement is checked again."""
+    contract or statement is checked again. Only the latest version of a quarter's findings
+    is kept; another data folder's stay beside them."""
     data, cache = tmp_path / "data", tmp_path / "cache"
     shutil.copytree(demo_200, data)
+    validate_folder(shutil.copytree(demo_200, tmp_path / "other"), cache=cache)
+    theirs = set((cache / "completeness").glob("*.pickle"))
+    assert len(theirs) == 4  # one per quarter
+
+    def kept():
+        ours = set((cache / "completeness").glob("*.pickle")) - theirs
+        assert len(ours) == 4 and theirs <= set((cache / "completeness").glob("*.pickle"))
 
     def same(a, b):
         assert [repr(p) for p in a.report.problems] == [repr(p) for p in b.report.problems]
@@ -223,7 +231,7 @@ def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo
     found = {p.code for p in fresh.report.problems}
     assert {"contract-short", "below-peers", "asset-no-income"} <= found  # something to keep
     validate_folder(data, cache=cache)
-    assert len(list((cache / "completeness").glob("*.pickle"))) == 4  # one per quarter
+    kept()
     assert len(list((cache / "completeness/statements").glob("*.pickle"))) == 4  # and its parts
     same(validate_folder(data, cache=cache), fresh)
 
@@ -239,6 +247,7 @@ def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo
     changed = validate_folder(data)
     assert [repr(p) for p in changed.report.problems] != [repr(p) for p in fresh.report.problems]
     same(validate_folder(data, cache=cache), changed)
+    kept()
 
     # the same statements under other file names: the findings name the new files
     latest = sorted((data / "statements").iterdir())[-1]
@@ -247,6 +256,7 @@ def test_cached_completeness_finds_what_a_fresh_run_finds_in_the_same_order(demo
     moved = validate_folder(data)
     assert any(p.file.endswith("batch.statements.csv") for p in moved.report.problems)
     same(validate_folder(data, cache=cache), moved)
+    kept()
 
 
 def test_a_quarter_checked_again_reads_only_the_statements_that_changed(

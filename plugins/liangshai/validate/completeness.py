@@ -21,7 +21,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from ..cache import replacing
+from ..cache import place, prune, replacing
 from ..digest import unit_key
 from ..load.rows import Record
 from ..model import Community, Dataset, Statement
@@ -135,8 +135,10 @@ def check_completeness(data: Dataset, cache: Path | None = None) -> None:
         if not any(p.severity == "error" for p in s.problems):
             by_quarter.setdefault(s.quarter, []).append(s)
     common = _common_key(data, contracts, registered) if cache else ""
+    used = []
     for quarter, shown in by_quarter.items():
-        path = _cache_file(cache, common, quarter, shown) if cache else None
+        path = _cache_file(cache, common, data.root or "", quarter, shown) if cache else None
+        used.append(path)
         found = _load(path) if path else None
         if found is None:
             mark = len(data.report.problems)
@@ -154,6 +156,9 @@ def check_completeness(data: Dataset, cache: Path | None = None) -> None:
         for k, problem in found:
             shown[k].problems.append(problem)
             data.report.problems.append(problem)
+    if cache:  # a quarter's earlier versions go (another data folder's after 30 days)
+        places = {place(data.root or "", quarter) for quarter in by_quarter}
+        prune(Path(cache) / "completeness", used, places)
 
 
 Own = tuple[list, dict[str, Decimal]]  # what a statement's own checks found, and its income
@@ -203,12 +208,12 @@ def _common_key(data: Dataset, contracts: dict[str, list[Contract]], registered)
     return unit_key(data.registry_key, CACHE_VERSION, terms, ids)
 
 
-def _cache_file(cache: Path, common: str, quarter: Quarter, shown: list[Statement]) -> Path:
-    """The findings' file of a quarter: by its statements' contents and where each is (a
-    finding names its statement's file, row and sheet)."""
+def _cache_file(cache: Path, common: str, root, quarter: Quarter, shown: list[Statement]) -> Path:
+    """The findings' file of a quarter of the data folder `root`: by its statements'
+    contents and where each is (a finding names its statement's file, row and sheet)."""
     where = [(s.community_id, s.fingerprint, s.file, s.row, s.sheet) for s in shown]
     key = unit_key(common, str(quarter), where)
-    return Path(cache) / "completeness" / f"{key[:40]}.pickle"
+    return Path(cache) / "completeness" / f"{place(root, quarter)}-{key[:40]}.pickle"
 
 
 def _last_file(cache: Path, quarter: Quarter) -> Path:
