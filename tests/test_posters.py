@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,9 @@ from PIL import Image
 from conftest import ROOT, build
 from liangshai.assess.metrics import compute
 from liangshai.assess.status import red_flags
+from liangshai.cache import FORGOTTEN
 from liangshai.schema import FORMAT
-from liangshai.site.posters import Posters, make_posters, site_url_problem
+from liangshai.site.posters import SIZES, Posters, make_posters, site_url_problem
 from liangshai.site.views import all_views
 
 URL = "https://liangshai.fuzhou.example/c/rongyin-huayuan/"
@@ -186,13 +189,48 @@ def test_every_red_flag_still_fits_on_one_page(folder, tmp_path):
         assert qr_side_mm(pdf, tmp_path / f"{size}-side") >= least, size
 
 
-def test_unchanged_posters_are_not_rendered_again(folder, tmp_path):
-    posters_for(folder, tmp_path)
-    assert posters_for(folder, tmp_path)[2]["rendered"] == 0
-    folder.edit(
-        "statements/2024Q2/statements.csv", lambda rows: rows[1].update(published_on="2024-07-30")
-    )
-    assert posters_for(folder, tmp_path)[2]["rendered"] == 3  # one community, three sizes
+def test_unchanged_posters_are_not_rendered_again_and_superseded_ones_go(folder, tmp_path):
+    """A poster whose figures changed is rendered again, and its old version is removed
+    from the cache with the district print files it was in; a version another data folder
+    still prints from stays."""
+    from conftest import Folder
+
+    cache = tmp_path / "cache" / "posters"
+    _, posters, counts = posters_for(folder, tmp_path)
+    first = set(os.listdir(cache))
+    assert counts["rendered"] == counts["posters"] > 3 and counts["removed"] == 0
+    again = posters_for(folder, tmp_path)[2]
+    assert again["rendered"] == again["removed"] == 0 and set(os.listdir(cache)) == first
+
+    def edit(day):
+        folder.edit("statements/2024Q2/statements.csv", lambda r: r[1].update(published_on=day))
+
+    changed = folder.rows("statements/2024Q2/statements.csv")[1]["community_id"]
+    old = {pdf_of(posters, changed, size).name for size in SIZES}
+    district = folder.validate().communities[changed].district
+    old |= {
+        posters.combined(g).name
+        for (d, _), g in posters.by_district(posters.jobs()).items()
+        if d == district
+    }
+    edit("2024-07-30")
+    _, posters, counts = posters_for(folder, tmp_path)
+    assert counts["rendered"] == 3 and counts["removed"] == len(old) == 6  # and 3 print files
+    now = set(os.listdir(cache))
+    assert first - now == old and len(now) == len(first)
+
+    other = Folder(shutil.copytree(folder.root, tmp_path / "other"))
+    assert posters_for(other, tmp_path)[2]["rendered"] == 0  # the same posters: shared
+    edit("2024-07-31")
+    assert posters_for(folder, tmp_path)[2]["removed"] == 0  # the other folder prints them
+    assert now <= set(os.listdir(cache))
+
+    # what no list names (an earlier release's posters) goes once it is 30 days old
+    for name, age in (("before-lists.pdf", FORGOTTEN + 60), ("just-made.pdf", 60)):
+        (cache / name).write_bytes(b"%PDF")
+        os.utime(cache / name, (time.time() - age,) * 2)
+    assert posters_for(folder, tmp_path)[2]["removed"] == 1
+    assert (cache / "just-made.pdf").exists() and not (cache / "before-lists.pdf").exists()
 
 
 PIDS: list = []  # where _rendering_pid notes the process that rendered each poster

@@ -13,12 +13,14 @@ import json
 import os
 import shutil
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..assess.status import Status
+from ..cache import FORGOTTEN, place, replacing
 from ..model import Dataset
 from ..numbers import money
 from ..schema import FORMAT
@@ -204,33 +206,87 @@ class Posters:
             groups.setdefault((j.district, j.size), []).append(j)
         return groups
 
-    def posted(self) -> Posted:
-        """The posters in the cache for the current data (final ones before drafts), and the
-        district print files whose every poster is there."""
-        found: dict[tuple[str, str], Job] = {}
+    def in_cache(self) -> list[Job]:
+        """Every poster and screen image of the current data already in the cache: the
+        final ones, then the drafts."""
         names = set(os.listdir(self.cache)) if self.cache.is_dir() else set()
         if not names:  # no posters made yet: skip planning them
-            return Posted({}, {}, {})
-        for draft in (False, True):
-            for j in self.jobs(draft=draft, sizes=(*SIZES, *SCREENS)):
-                if (j.community_id, j.size) not in found and self.cached(j).name in names:
-                    found[(j.community_id, j.size)] = j
+            return []
+        every = [j for draft in (False, True) for j in self.jobs(draft, sizes=(*SIZES, *SCREENS))]
+        return [j for j in every if self.cached(j).name in names]
+
+    def posted(self, cached: list[Job] | None = None) -> Posted:
+        """The posters in the cache for the current data (final ones before drafts; `cached`
+        as in_cache() gives them), and the district files whose every poster is there."""
+        found: dict[tuple[str, str], Job] = {}
+        for j in self.in_cache() if cached is None else cached:
+            found.setdefault((j.community_id, j.size), j)
         files, communities, districts = {}, {}, {}
         for (cid, size), job in found.items():
-            place = self.urls.screen if size in SCREENS else self.urls.poster
-            communities[(cid, size)] = url = place(job.district, job.name)
+            at = self.urls.screen if size in SCREENS else self.urls.poster
+            communities[(cid, size)] = url = at(job.district, job.name)
             files[url] = self.cached(job)
         for district, group in self.screens_by_district(list(found.values())).items():
             path = self.video(group)
-            if path.name in names:
+            if path.exists():
                 districts[(district, "video")] = url = self.urls.screen(district, f"{district}.mp4")
                 files[url] = path
         for (district, size), group in self.by_district(list(found.values())).items():
             path = self.combined(group)
-            if path.name in names:
+            if path.exists():
                 districts[(district, size)] = url = self.urls.district_posters(district, size)
                 files[url] = path
         return Posted(communities, districts, files)
+
+
+def prune(posters: Posters) -> int:
+    """Remove the files this data folder's last posters run wanted and this one does not
+    (those of figures since changed: every quarter's filings make a new set of a few
+    hundred KB each), unless another data folder's run wants them, and what no run lists
+    and was made over 30 days ago (before there were lists). What a run wants is
+    the current data's posters and screens in the cache, final and draft, and the
+    district files; it is listed in `wanted-<data folder>.json`. Returns how many went."""
+    cached = posters.in_cache()
+    wanted = {posters.cached(j).name for j in cached}
+    wanted |= {path.name for path in posters.posted(cached).files.values()}
+    ours = posters.cache / f"wanted-{place(posters.data.root or '')}.json"
+    others: set[str] = set()
+    for path in posters.cache.glob("wanted-*.json"):
+        if path != ours:
+            others |= _names(path)
+    listed, gone, now = _names(ours) | wanted | others, 0, time.time()
+    unlisted = [p for p in posters.cache.glob("*.*") if p.suffix in SUFFIXES]
+    old = {p.name for p in unlisted if p.name not in listed and _age(p, now) > FORGOTTEN}
+    for name in (_names(ours) - wanted - others) | old:
+        with suppress(FileNotFoundError):
+            (posters.cache / name).unlink()
+            gone += 1
+    with replacing(ours) as tmp:
+        tmp.write_text(json.dumps(sorted(wanted)), encoding="utf-8")
+    for code in (posters.cache.parent / "qr").glob("*.svg"):  # an earlier release's QR codes
+        code.unlink(missing_ok=True)
+    return gone
+
+
+SUFFIXES = {".pdf", ".png", ".mp4"}  # the cached files (not the lists, not temporary files)
+
+
+def _age(path: Path, now: float) -> float:
+    try:
+        return now - path.stat().st_mtime
+    except OSError:
+        return 0
+
+
+def _names(path: Path) -> set[str]:
+    """The names a wanted-*.json lists (none if it is missing or damaged)."""
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(names, list):
+        return set()
+    return {n for n in names if isinstance(n, str) and "/" not in n and n != path.name}
 
 
 @dataclass(frozen=True)
@@ -278,9 +334,13 @@ def make_posters(
     posters.combine(list(posters.by_district(jobs).values()), workers=workers)
     if not posters.videos(jobs):
         out("  未安装 ffmpeg：电梯屏视频没有生成（invoke setup 会安装它）")
+    removed = prune(posters)
+    if removed:
+        out(f"  已删除 {removed} 个过期的公示牌文件（数据已更新，不再使用）")
     return {
         "posters": len(jobs),
         "rendered": rendered,
         "seconds": seconds,
         "districts": len({j.district for j in jobs}),
+        "removed": removed,
     }
