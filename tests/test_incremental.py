@@ -177,9 +177,11 @@ def test_cached_validation_equals_fresh(sample_copy, tmp_path):
     fresh = validate_folder(sample_copy)
     made = validate_folder(sample_copy, cache=tmp_path)
     cached = validate_folder(sample_copy, cache=tmp_path)
-    assert len(list((tmp_path / "validation").glob("*.pickle"))) == 6
+    # a file per group: each quarter's batch tables, and 2025Q2's workbook and two YAML files
+    assert len(list((tmp_path / "validation").glob("*.pickle"))) == 6 + 3
     for data in (made, cached):  # the items stay in the cache, in both runs, until used
-        assert sorted(data.report.flatten(), key=repr) == sorted(fresh.report.flatten(), key=repr)
+        assert [repr(p) for p in data.report.problems] == [repr(p) for p in fresh.report.problems]
+        assert data.report.read == fresh.report.read
         assert {k: s.canonical() for k, s in data.statements.items()} == {
             k: s.canonical() for k, s in fresh.statements.items()
         }
@@ -187,6 +189,39 @@ def test_cached_validation_equals_fresh(sample_copy, tmp_path):
             assert isinstance(s.items, Stored) and len(s.items) == len(fresh.statements[key].items)
             assert list(s.items) == fresh.statements[key].items
             assert s.totals == fresh.statements[key].totals
+
+
+def test_a_statement_filed_as_its_own_file_is_the_only_one_read_again(
+    sample_copy, tmp_path, monkeypatch
+):
+    """A quarter folder is read as groups: its batch tables, and each workbook and YAML file
+    (as intake files them). A changed file is read again, its quarter's other groups come
+    from the cache, and the result is what a fresh run finds, problems in the same order."""
+    from liangshai.load import inputs
+    from liangshai.validate.folder import validate_folder
+
+    data = shutil.copytree(sample_copy, tmp_path / "data")
+    validate_folder(data, cache=tmp_path / "cache")
+    statement = data / "statements/2025Q2/wuyi-dasha.yaml"
+    text = statement.read_text(encoding="utf-8")
+    statement.write_text(text.replace("quarter:", "# 重新报送\nquarter:", 1), encoding="utf-8")
+    fresh = validate_folder(data)
+
+    def no(*args):
+        raise AssertionError("read again")
+
+    read = []
+    monkeypatch.setattr(inputs, "batch_drafts", no)
+    monkeypatch.setattr(inputs, "read_workbook", no)
+    monkeypatch.setitem(inputs.READERS, "xlsx", no)
+    yaml_reader = inputs.READERS["yaml"]
+    monkeypatch.setitem(inputs.READERS, "yaml", lambda s: read.append(s.name) or yaml_reader(s))
+    again = validate_folder(data, cache=tmp_path / "cache")
+    assert read == [fresh.statements_of("wuyi-dasha")[-1].file]
+    assert [repr(p) for p in again.report.problems] == [repr(p) for p in fresh.report.problems]
+    assert {k: s.canonical() for k, s in again.statements.items()} == {
+        k: s.canonical() for k, s in fresh.statements.items()
+    }
 
 
 def test_a_damaged_validation_cache_file_is_checked_again(sample_copy, tmp_path):
@@ -239,9 +274,10 @@ def test_items_are_read_from_the_cache_file_as_it_was_loaded(sample_copy, tmp_pa
 
 
 def test_validation_cache_files_no_run_needs_are_removed(sample_copy, tmp_path):
-    """Each version of a quarter folder has its cache file (about 100 MB at province scale):
-    the older versions of this data's folders go, and what an earlier release or a killed
-    writer left; another data folder's stay until nobody read them for 30 days."""
+    """Each version of a quarter folder's group has its cache file (its batch tables: about
+    100 MB at province scale): the older versions of this data's groups go, and what an
+    earlier release or a killed writer left; another data folder's stay until nobody read
+    them for 30 days."""
     from liangshai import cache
     from liangshai.cache import FORGOTTEN, WRITING
     from liangshai.validate.folder import validate_folder
@@ -250,7 +286,7 @@ def test_validation_cache_files_no_run_needs_are_removed(sample_copy, tmp_path):
     first = validate_folder(data, cache=tmp_path)
     other = validate_folder(shutil.copytree(sample_copy, tmp_path / "other"), cache=tmp_path)
     ours = sorted(validation.glob("*.pickle"))
-    assert len(ours) == 2 * len(list((data / "statements").iterdir())) and other.statements
+    assert len(ours) == 2 * (6 + 3) and other.statements  # both folders' groups (see above)
     earlier, tmp = validation / f"{'a' * 40}.pickle", validation / "x.pickle.123.tmp"
     earlier.write_bytes(b"an earlier release's file")
     tmp.write_bytes(b"half")

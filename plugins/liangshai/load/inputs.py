@@ -19,7 +19,7 @@ from ..quarter import Quarter
 from ..schema import FORMAT
 from .cells import PARSERS, CellError, control_characters
 from .files import Source, yaml_load
-from .layout import LEDGERS, quarter_folder, survey
+from .layout import LEDGERS, Entry, quarter_folder, survey
 from .rows import Draft, Record
 from .seals import SealLog, read_seals
 from .text import csv_records, read_csv, read_districts, yaml_statement
@@ -205,17 +205,43 @@ def _yaml_drafts(source: Source) -> list[Draft]:
 READERS = {"yaml": _yaml_drafts, "xlsx": read_workbook}
 
 
-def read_statement_folder(folder: Path, root: Path, report: Report) -> list[Draft]:
-    """Every statement of a quarter folder (named exactly like 2025Q2: layout.py saw to it)."""
+@dataclass
+class Group:
+    """Statement files of a quarter folder that are read together: the batch tables (items
+    join their headers across all of them), or one workbook or YAML file on its own. What a
+    group's statements are, and what reading them finds, depends on its files alone."""
+
+    name: str  # "batch", or the file's name as reports give it
+    entries: list[Entry]
+
+    def sources(self) -> list[Source]:
+        return [entry.source for entry in self.entries]
+
+
+BATCH = ("statements", "items")
+
+
+def statement_groups(folder: Path, root: Path, report: Report) -> list[Group]:
+    """The groups of a quarter folder (named exactly like 2025Q2: layout.py saw to it): the
+    batch tables first, then each other file in the layout's order. What is not a statement
+    file is reported to `report`."""
+    entries = quarter_folder(folder, root, report)
+    batch = [entry for entry in entries if entry.kind in BATCH]
+    singles = [Group(entry.source.name, [entry]) for entry in entries if entry.kind not in BATCH]
+    return ([Group("batch", batch)] if batch else []) + singles
+
+
+def read_group(group: Group, folder: Path, report: Report) -> list[Draft]:
+    """The drafts of a group; every problem its files give goes to `report`."""
+    for source in group.sources():
+        source.report = report
+    if group.name == "batch":
+        tables = {kind: [e.source for e in group.entries if e.kind == kind] for kind in BATCH}
+        drafts = batch_drafts(tables["statements"], tables["items"], folder, report)
+    else:
+        entry = group.entries[0]
+        drafts = READERS[entry.kind](entry.source)
     quarter = Quarter.parse(folder.name)
-    tables: dict[str, list[Source]] = {"statements": [], "items": []}
-    drafts = []
-    for entry in quarter_folder(folder, root, report):
-        if entry.kind in tables:  # batch tables are read together: items join their headers
-            tables[entry.kind].append(entry.source)
-        else:
-            drafts += READERS[entry.kind](entry.source)
-    drafts = batch_drafts(tables["statements"], tables["items"], folder, report) + drafts
     for draft in drafts:
         draft.folder = quarter
     return drafts

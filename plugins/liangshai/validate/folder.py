@@ -1,7 +1,7 @@
 """Validate a data folder: Inputs into a Dataset, with every problem in its Report.
 
 The registry first (districts, communities), then each quarter folder's statements (in
-parallel, cached by the folder's content), then the ledgers and the seals.
+parallel, cached by the content of each group of its files), then the ledgers and the seals.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..cache import Held, Stored, file_stamp, place, prune, replacing
 from ..digest import PACKAGE, tree_digest
-from ..load.inputs import Inputs, load_inputs, read_statement_folder
+from ..load.inputs import Group, Inputs, load_inputs, read_group, statement_groups
 from ..load.rows import Draft
 from ..model import Dataset, Statement
 from ..parallel import WorkerFailed, in_parallel
@@ -30,7 +30,7 @@ from .registry import build_communities, build_districts
 from .seals import check_seals
 from .statements import check_continuity, check_statement, file_statement
 
-CACHE_VERSION = 3  # bump when cached statements would no longer match what the code makes
+CACHE_VERSION = 4  # bump when cached statements would no longer match what the code makes
 
 
 def validate_folder(
@@ -141,63 +141,108 @@ def validate(
     return data
 
 
-def _cache_path(data: Dataset, folder: Path, cache: Path) -> Path:
-    """The cache file of a quarter folder as it is: named by where the folder is, then by
-    its content (with the registry's, the settings' and the code's)."""
-    digest = tree_digest([folder], hashlib.sha256(data.registry_key.encode()))
-    return Path(cache) / "validation" / f"{place(folder)}-{digest.hexdigest()[:40]}.pickle"
+def _cache_path(data: Dataset, folder: Path, group: Group, cache: Path) -> Path:
+    """The cache file of a group of a quarter folder as it is: named by where it is (the
+    folder and the group), then by its files' names and bytes, the registry's, the
+    settings' and the code's (Dataset.registry_key)."""
+    h = hashlib.sha256(repr((data.registry_key, folder.name, group.name)).encode())
+    for source in group.sources():
+        h.update(repr((source.name, len(source.read_bytes() or b""))).encode())
+        h.update(source.read_bytes() or b"")
+    name = f"{place(folder, group.name)}-{h.hexdigest()[:40]}.pickle"
+    return Path(cache) / "validation" / name
 
 
 Checked = tuple[list[Statement], Report]  # a folder's statements, and what reading it found
+# A group's statements, what reading its files found, and what checking its statements found
+Part = tuple[list[Statement], Report, Report]
 
 
 def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> list[Checked]:
     """The statements and problems of each quarter folder, in order.
 
-    With a cache, a folder whose inputs did not change (its files, the registry, the settings,
-    this code) is read from it; the others are checked on two cores, the largest first, and
-    saved to it. A forked worker hands its folders over through the cache."""
+    A folder is read as its groups (load.inputs.statement_groups: the batch tables, each
+    workbook, each YAML file). With a cache, a group whose files did not change (nor the
+    registry, the settings, this code) is read from it, so that a statement filed as a file
+    of its own is the only one read again; the others are checked on two cores, the
+    largest first, and saved to it. A forked worker hands its groups over through the cache."""
+    layouts = [Report(strict=data.report.strict) for _ in folders]
+    groups = [statement_groups(f, data.root, r) for f, r in zip(folders, layouts, strict=True)]
     if cache is None:
-        return [check_folder(data, folder) for folder in folders]
-    paths = [_cache_path(data, folder, cache) for folder in folders]
-    missing = [k for k, path in enumerate(paths) if not path.exists()]
-    missing.sort(key=lambda k: -sum(f.lstat().st_size for f in folders[k].iterdir()))
-    results, memo = {}, {}
+        parts = [
+            [check_group(data, f, g) for g in gs] for f, gs in zip(folders, groups, strict=True)
+        ]
+        return [_folder(*args) for args in zip(layouts, groups, parts, strict=True)]
+    where = [(k, j) for k, gs in enumerate(groups) for j in range(len(gs))]
+    paths = {(k, j): _cache_path(data, folders[k], groups[k][j], cache) for k, j in where}
+    missing = [kj for kj in where if not paths[kj].exists()]
+    missing.sort(key=lambda kj: -_size(_group(groups, kj)))
+    results: dict[tuple[int, int], Part] = {}
+    memo: dict = {}
 
-    def check(k):
-        checked = check_folder(data, folders[k])
-        _save(paths[k], checked)
-        return (k,)
+    def check(kj):
+        _save(paths[kj], check_group(data, folders[kj[0]], _group(groups, kj)))
+        return kj
 
-    def loaded(k) -> Checked:
+    def loaded(kj) -> Part:
         """Items are read from the cache when used, not kept in memory. A damaged file (cut
-        short, or not one of ours) is removed, and the folder checked and saved again."""
-        found = _load(paths[k], memo)
+        short, or not one of ours) is removed, and the group checked and saved again."""
+        found = _load(paths[kj], memo)
         if found is None:
-            paths[k].unlink(missing_ok=True)
-            found = check_folder(data, folders[k])
-            _save(paths[k], found)
-            found = _load(paths[k], memo) or found
+            paths[kj].unlink(missing_ok=True)
+            found = check_group(data, folders[kj[0]], _group(groups, kj))
+            _save(paths[kj], found)
+            found = _load(paths[kj], memo) or found
         return found
 
-    def collect(result):
-        results[result[0]] = loaded(result[0])
+    def collect(kj):
+        results[kj] = loaded(kj)
 
-    with suppress(WorkerFailed):  # a folder a worker failed on is checked again below
-        jobs = [partial(check, k) for k in missing]
+    with suppress(WorkerFailed):  # a group a worker failed on is checked again below
+        jobs = [partial(check, kj) for kj in missing]
         in_parallel(min(2, os.cpu_count() or 1), jobs, collect, Path(cache), least=2)
-    for k, folder in enumerate(folders):  # what no worker did (an error is reported there)
-        if k not in results:
-            results[k] = loaded(k) if paths[k].exists() else check_folder(data, folder)
-    prune(Path(cache) / "validation", paths, {place(f) for f in folders})
-    return [results[k] for k in range(len(folders))]
+    for kj in where:  # what no worker did (an error is reported there)
+        if kj not in results:
+            cached = paths[kj].exists()
+            results[kj] = (
+                loaded(kj) if cached else check_group(data, folders[kj[0]], _group(groups, kj))
+            )
+    places = {place(folders[k], groups[k][j].name) for k, j in where} | {place(f) for f in folders}
+    prune(Path(cache) / "validation", list(paths.values()), places)
+    return [
+        _folder(layouts[k], groups[k], [results[(k, j)] for j in range(len(groups[k]))])
+        for k in range(len(folders))
+    ]
 
 
-def check_folder(data: Dataset, folder: Path) -> Checked:
-    report = Report(strict=data.report.strict)
-    scratch = replace(data, report=report)
-    drafts = read_statement_folder(folder, data.root, report)
-    return [check_statement(scratch, d) for d in drafts], report
+def _group(groups: list[list[Group]], kj: tuple[int, int]) -> Group:
+    return groups[kj[0]][kj[1]]
+
+
+def _size(group: Group) -> int:
+    return sum(len(source.read_bytes() or b"") for source in group.sources())
+
+
+def check_group(data: Dataset, folder: Path, group: Group) -> Part:
+    reading, checking = Report(strict=data.report.strict), Report(strict=data.report.strict)
+    drafts = read_group(group, folder, reading)
+    scratch = replace(data, report=checking)
+    return [check_statement(scratch, d) for d in drafts], reading, checking
+
+
+def _folder(layout: Report, groups: list[Group], parts: list[Part]) -> Checked:
+    """A folder's statements and report, from its layout's report and its groups' parts, in
+    the order one pass over the folder gives them: what the layout found, what reading each
+    other file found, then the batch tables; then what checking each statement found."""
+    report = Report(strict=layout.strict)
+    report.merge(layout)
+    batch = [k for k, g in enumerate(groups) if g.name == "batch"]
+    order = batch + [k for k in range(len(groups)) if k not in batch]
+    for k in order[len(batch) :] + batch:
+        report.merge(parts[k][1])
+    for k in order:
+        report.merge(parts[k][2])
+    return [s for k in order for s in parts[k][0]], report
 
 
 # Statements per pickle in the cache. Pickle remembers every object it has written, and
@@ -207,12 +252,12 @@ def check_folder(data: Dataset, folder: Path) -> Checked:
 PICKLE_CHUNK = 250
 
 
-def _save(path: Path, checked: Checked) -> None:
-    """The folder's report, its statements without their items (in pieces), then the items
-    of each statement, pickled one statement at a time so that any one can be read alone:
-    in a statement as saved, `items` is where its own are, (offset after the pieces, size,
-    count)."""
-    statements, report = checked
+def _save(path: Path, part: Part) -> None:
+    """The group's two reports, its statements without their items (in pieces), then the
+    items of each statement, pickled one statement at a time so that any one can be read
+    alone: in a statement as saved, `items` is where its own are, (offset after the pieces,
+    size, count)."""
+    statements, reading, checking = part
     blobs, places, offset = [], [], 0
     for s in statements:
         s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
@@ -222,10 +267,10 @@ def _save(path: Path, checked: Checked) -> None:
         offset += len(blob)
     kept = [s.items for s in statements]
     try:
-        for s, place in zip(statements, places, strict=True):
-            s.items = place
+        for s, where in zip(statements, places, strict=True):
+            s.items = where
         with replacing(path, keep=True) as tmp, tmp.open("wb") as f:
-            pickle.dump(report, f, protocol=5)
+            pickle.dump((reading, checking), f, protocol=5)
             pickle.dump(len(statements), f, protocol=5)
             for k in range(0, len(statements), PICKLE_CHUNK):
                 pickle.dump(statements[k : k + PICKLE_CHUNK], f, protocol=5)
@@ -238,8 +283,8 @@ def _save(path: Path, checked: Checked) -> None:
 _SHARED = ("community_id", "prepared_by", "quarter", "published_on", "file")
 
 
-def _load(path: Path, memo: dict) -> Checked | None:
-    """A folder as _save wrote it; each statement's items stay in the file until used. What
+def _load(path: Path, memo: dict) -> Part | None:
+    """A group as _save wrote it; each statement's items stay in the file until used. What
     repeats from quarter to quarter (a community's id, who prepared it, the quarter, the
     day) is one object in `memo`, not one per statement (pickle shares only within a piece).
     None when the file is damaged: cut short, or not what _save writes."""
@@ -249,7 +294,7 @@ def _load(path: Path, memo: dict) -> Checked | None:
         with path.open("rb") as f:
             st = os.fstat(f.fileno())
             held = Held(os.dup(f.fileno()))
-            report = pickle.load(f)
+            reports = pickle.load(f)
             count = pickle.load(f)
             while len(statements) < count:
                 statements += pickle.load(f)
@@ -258,7 +303,8 @@ def _load(path: Path, memo: dict) -> Checked | None:
         end = max((base + offset + size for offset, size, _ in places), default=base)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, ValueError):
         return None
-    if end != st.st_size or not isinstance(report, Report):
+    ours = isinstance(reports, tuple) and len(reports) == 2
+    if end != st.st_size or not ours or not all(isinstance(r, Report) for r in reports):
         return None
     stamp = file_stamp(st)
     for s in statements:
@@ -270,4 +316,4 @@ def _load(path: Path, memo: dict) -> Checked | None:
         account, closing = s.account_balance, s.closing_balance
         if account is not None and closing is not None and account.as_tuple() == closing.as_tuple():
             s.account_balance = closing  # as they nearly always are: one Decimal, not two
-    return statements, report
+    return statements, *reports
