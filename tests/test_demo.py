@@ -98,6 +98,24 @@ def test_the_bench_steps_run(folder, tmp_path):
     assert (tmp_path / "out" / "index.html").is_file()
 
 
+def test_the_bench_files_a_statement_as_intake_would(demo_200, tmp_path):
+    """The bench's filed statement is a real one: read from its own file, without errors,
+    for a community that had none that quarter; the quarter's batch is left as it was."""
+    import shutil
+
+    from liangshai.demo.bench import file_one_statement
+
+    data = shutil.copytree(demo_200, tmp_path / "data")
+    before = validate_folder(data)
+    cid = file_one_statement(data)
+    after = validate_folder(data)
+    quarter = max(before.quarters)
+    assert (cid, quarter) not in before.statements
+    filed = after.statements[(cid, quarter)]
+    assert filed.file.endswith(f"{quarter}/{cid}.yaml") and filed.errors == 0
+    assert len(after.statements) == len(before.statements) + 1
+
+
 def test_the_bench_measures_the_memory_of_the_step_not_of_itself():
     """A step's peak is its own and its workers': not the bench's, however much it holds
     (the kernel's ru_maxrss of a child starts from its parent's RSS)."""
@@ -132,11 +150,12 @@ def test_the_bench_builds_the_same_pages_with_hugo_and_prints_both_ratios(tmp_pa
         "unchanged": 0.1,
         "one": 0.2,
         "again": 0.15,
+        "filed": 0.12,
         "plain": 2.0,
         "hugo": 0.5,
     }
     printed = table([row, {**row, "plain": None, "hugo": None}], None)
-    assert "| 0.20 | 0.15 | 2.00 | 0.50 | 1.50 | 6.00 |" in printed
+    assert "| 0.20 | 0.15 | 0.12 | 2.00 | 0.50 | 1.50 | 6.00 |" in printed
     assert "| — | — | — | — |" in printed
 
 
