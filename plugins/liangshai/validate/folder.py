@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from ..cache import Held, Stored, file_stamp, place, prune, replacing
 from ..digest import PACKAGE, tree_digest
@@ -165,23 +166,36 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
     workbook, each YAML file). With a cache, a group whose files did not change (nor the
     registry, the settings, this code) is read from it, so that a statement filed as a file
     of its own is the only one read again; the others are checked on two cores, the
-    largest first, and saved to it. A forked worker hands its groups over through the cache."""
-    layouts = [Report(strict=data.report.strict) for _ in folders]
-    groups = [statement_groups(f, data.root, r) for f, r in zip(folders, layouts, strict=True)]
+    largest first, and saved to it. A forked worker hands its groups over through the cache.
+    Only one folder's bytes are held at a time: a group checked is read afresh."""
+    strict = data.report.strict
+    layouts = [Report(strict=strict) for _ in folders]
     if cache is None:
-        parts = [
-            [check_group(data, f, g) for g in gs] for f, gs in zip(folders, groups, strict=True)
-        ]
-        return [_folder(*args) for args in zip(layouts, groups, parts, strict=True)]
-    where = [(k, j) for k, gs in enumerate(groups) for j in range(len(gs))]
-    paths = {(k, j): _cache_path(data, folders[k], groups[k][j], cache) for k, j in where}
+        out = []
+        for folder, layout in zip(folders, layouts, strict=True):
+            groups = statement_groups(folder, data.root, layout)
+            parts = [check_group(data, folder, g) for g in groups]
+            out.append(_folder(layout, [g.name for g in groups], parts))
+        return out
+    plans: list[list[Planned]] = []  # each folder's groups, their bytes let go
+    for folder, layout in zip(folders, layouts, strict=True):
+        groups = statement_groups(folder, data.root, layout)
+        plans.append(
+            [Planned(g.name, _cache_path(data, folder, g, cache), _size(g)) for g in groups]
+        )
+    where = [(k, j) for k, plan in enumerate(plans) for j in range(len(plan))]
+    paths = {(k, j): plans[k][j].path for k, j in where}
     missing = [kj for kj in where if not paths[kj].exists()]
-    missing.sort(key=lambda kj: -_size(_group(groups, kj)))
+    missing.sort(key=lambda kj: -plans[kj[0]][kj[1]].size)
     results: dict[tuple[int, int], Part] = {}
     memo: dict = {}
 
+    def checked(kj) -> Part:
+        k, j = kj
+        return check_group(data, folders[k], _group_named(data, folders[k], plans[k][j].name))
+
     def check(kj):
-        _save(paths[kj], check_group(data, folders[kj[0]], _group(groups, kj)))
+        _save(paths[kj], checked(kj))
         return kj
 
     def loaded(kj) -> Part:
@@ -190,7 +204,7 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         found = _load(paths[kj], memo)
         if found is None:
             paths[kj].unlink(missing_ok=True)
-            found = check_group(data, folders[kj[0]], _group(groups, kj))
+            found = checked(kj)
             _save(paths[kj], found)
             found = _load(paths[kj], memo) or found
         return found
@@ -203,20 +217,26 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         in_parallel(min(2, os.cpu_count() or 1), jobs, collect, Path(cache), least=2)
     for kj in where:  # what no worker did (an error is reported there)
         if kj not in results:
-            cached = paths[kj].exists()
-            results[kj] = (
-                loaded(kj) if cached else check_group(data, folders[kj[0]], _group(groups, kj))
-            )
-    places = {place(folders[k], groups[k][j].name) for k, j in where} | {place(f) for f in folders}
+            results[kj] = loaded(kj) if paths[kj].exists() else checked(kj)
+    places = {place(folders[k], plans[k][j].name) for k, j in where} | {place(f) for f in folders}
     prune(Path(cache) / "validation", list(paths.values()), places)
     return [
-        _folder(layouts[k], groups[k], [results[(k, j)] for j in range(len(groups[k]))])
-        for k in range(len(folders))
+        _folder(layouts[k], [g.name for g in plan], [results[(k, j)] for j in range(len(plan))])
+        for k, plan in enumerate(plans)
     ]
 
 
-def _group(groups: list[list[Group]], kj: tuple[int, int]) -> Group:
-    return groups[kj[0]][kj[1]]
+class Planned(NamedTuple):
+    name: str  # the group's (Group.name)
+    path: Path  # its cache file
+    size: int  # its files' bytes
+
+
+def _group_named(data: Dataset, folder: Path, name: str) -> Group:
+    """The group of that name, its files read again (what the layout finds is reported
+    the first time only); none if it is gone since."""
+    groups = statement_groups(folder, data.root, Report(strict=data.report.strict))
+    return next((g for g in groups if g.name == name), Group(name, []))
 
 
 def _size(group: Group) -> int:
@@ -225,18 +245,18 @@ def _size(group: Group) -> int:
 
 def check_group(data: Dataset, folder: Path, group: Group) -> Part:
     reading, checking = Report(strict=data.report.strict), Report(strict=data.report.strict)
-    drafts = read_group(group, folder, reading)
+    drafts = read_group(group, folder, reading) if group.entries else []
     scratch = replace(data, report=checking)
     return [check_statement(scratch, d) for d in drafts], reading, checking
 
 
-def _folder(layout: Report, groups: list[Group], parts: list[Part]) -> Checked:
+def _folder(layout: Report, groups: list[str], parts: list[Part]) -> Checked:
     """A folder's statements and report, from its layout's report and its groups' parts, in
     the order one pass over the folder gives them: what the layout found, what reading each
     other file found, then the batch tables; then what checking each statement found."""
     report = Report(strict=layout.strict)
     report.merge(layout)
-    batch = [k for k, g in enumerate(groups) if g.name == "batch"]
+    batch = [k for k, name in enumerate(groups) if name == "batch"]
     order = batch + [k for k in range(len(groups)) if k not in batch]
     for k in order[len(batch) :] + batch:
         report.merge(parts[k][1])
