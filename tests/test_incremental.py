@@ -197,7 +197,7 @@ def test_a_statement_filed_as_its_own_file_is_the_only_one_read_again(
     """A quarter folder is read as groups: its batch tables, and each workbook and YAML file
     (as intake files them). A changed file is read again, its quarter's other groups come
     from the cache, and the result is what a fresh run finds, problems in the same order."""
-    from liangshai.load import inputs
+    from liangshai.load import files, inputs
     from liangshai.validate.folder import validate_folder
 
     data = shutil.copytree(sample_copy, tmp_path / "data")
@@ -210,7 +210,11 @@ def test_a_statement_filed_as_its_own_file_is_the_only_one_read_again(
     def no(*args):
         raise AssertionError("read again")
 
-    read = []
+    read, opened = [], []
+    _read = files.Source._read
+    monkeypatch.setattr(
+        files.Source, "_read", lambda s, n: opened.append(s.path.relative_to(data)) or _read(s, n)
+    )
     monkeypatch.setattr(inputs, "batch_drafts", no)
     monkeypatch.setattr(inputs, "read_workbook", no)
     monkeypatch.setitem(inputs.READERS, "xlsx", no)
@@ -218,10 +222,37 @@ def test_a_statement_filed_as_its_own_file_is_the_only_one_read_again(
     monkeypatch.setitem(inputs.READERS, "yaml", lambda s: read.append(s.name) or yaml_reader(s))
     again = validate_folder(data, cache=tmp_path / "cache")
     assert read == [fresh.statements_of("wuyi-dasha")[-1].file]
+    quarter = Path("statements/2025Q2")
+    assert opened.count(quarter / "items.csv") == 1  # by the layout only, to know it unchanged
+    assert opened.count(quarter / "wuyi-dasha.yaml") == 2  # and the changed file again, alone
     assert [repr(p) for p in again.report.problems] == [repr(p) for p in fresh.report.problems]
     assert {k: s.canonical() for k, s in again.statements.items()} == {
         k: s.canonical() for k, s in fresh.statements.items()
     }
+
+
+def test_a_group_checked_from_the_cache_reads_its_files_as_one_pass_does(sample_copy, tmp_path):
+    """A group to check is read again on its own; a batch file the layout had to decode to
+    know it (renamed, in GBK as WPS saves it, a line of it broken) is decoded there again,
+    its findings reported once, in the order of a run without a cache."""
+    from liangshai.validate.folder import validate_folder
+
+    data = shutil.copytree(sample_copy, tmp_path / "data")
+    folder = data / "statements/2025Q2"
+    text = (folder / "statements.csv").read_text(encoding="utf-8-sig")
+    (folder / "statements.csv").unlink()
+    lines = text.encode("gb18030").split(b"\n")
+    lines[2] = lines[2].replace(b",", b",\xff", 1)  # a line that is not text
+    (folder / "二季度公示表.csv").write_bytes(b"\n".join(lines))
+    fresh = validate_folder(data)
+    assert "undecodable-line" in {p.code for p in fresh.report.problems}
+    for run in ("made", "cached"):
+        got = validate_folder(data, cache=tmp_path / "cache")
+        assert [repr(p) for p in got.report.problems] == [repr(p) for p in fresh.report.problems]
+        assert got.report.read == fresh.report.read, run
+        assert {k: s.canonical() for k, s in got.statements.items()} == {
+            k: s.canonical() for k, s in fresh.statements.items()
+        }
 
 
 def test_a_damaged_validation_cache_file_is_checked_again(sample_copy, tmp_path):

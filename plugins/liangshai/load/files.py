@@ -109,6 +109,11 @@ class Source:
                 return None
         return data
 
+    @property
+    def decoded(self) -> bool:
+        """Whether read_text() was asked for already (its problems reported then)."""
+        return self._text is not False
+
     def read_text(self) -> str | None:
         """The file's text (decoded once), or None with the problem reported."""
         if self._text is False:

@@ -19,7 +19,9 @@ from typing import NamedTuple
 
 from ..cache import Held, Stored, file_stamp, place, prune, replacing
 from ..digest import PACKAGE, tree_digest
+from ..load.files import Source
 from ..load.inputs import Group, Inputs, load_inputs, read_group, statement_groups
+from ..load.layout import Entry
 from ..load.rows import Draft
 from ..model import Dataset, Statement
 from ..parallel import WorkerFailed, in_parallel
@@ -148,8 +150,8 @@ def _cache_path(data: Dataset, folder: Path, group: Group, cache: Path) -> Path:
     settings' and the code's (Dataset.registry_key)."""
     h = hashlib.sha256(repr((data.registry_key, folder.name, group.name)).encode())
     for source in group.sources():
-        h.update(repr((source.name, len(source.read_bytes() or b""))).encode())
-        h.update(source.read_bytes() or b"")
+        content = source.read_bytes() or b""
+        h.update(repr((source.name, len(content))).encode() + content)
     name = f"{place(folder, group.name)}-{h.hexdigest()[:40]}.pickle"
     return Path(cache) / "validation" / name
 
@@ -180,9 +182,7 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
     plans: list[list[Planned]] = []  # each folder's groups, their bytes let go
     for folder, layout in zip(folders, layouts, strict=True):
         groups = statement_groups(folder, data.root, layout)
-        plans.append(
-            [Planned(g.name, _cache_path(data, folder, g, cache), _size(g)) for g in groups]
-        )
+        plans.append([Planned.of(g, _cache_path(data, folder, g, cache)) for g in groups])
     where = [(k, j) for k, plan in enumerate(plans) for j in range(len(plan))]
     paths = {(k, j): plans[k][j].path for k, j in where}
     missing = [kj for kj in where if not paths[kj].exists()]
@@ -192,7 +192,7 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
 
     def checked(kj) -> Part:
         k, j = kj
-        return check_group(data, folders[k], _group_named(data, folders[k], plans[k][j].name))
+        return check_group(data, folders[k], plans[k][j].again(data.root))
 
     def check(kj):
         _save(paths[kj], checked(kj))
@@ -227,25 +227,36 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
 
 
 class Planned(NamedTuple):
+    """A group of a folder as the layout found it, without its files' bytes."""
+
     name: str  # the group's (Group.name)
     path: Path  # its cache file
     size: int  # its files' bytes
+    files: tuple[tuple[str, Path, bool], ...]  # each entry's kind, path, and if it was decoded
 
+    @classmethod
+    def of(cls, group: Group, path: Path) -> Planned:
+        size = sum(len(source.read_bytes() or b"") for source in group.sources())
+        files = tuple((e.kind, e.source.path, e.source.decoded) for e in group.entries)
+        return cls(group.name, path, size, files)
 
-def _group_named(data: Dataset, folder: Path, name: str) -> Group:
-    """The group of that name, its files read again (what the layout finds is reported
-    the first time only); none if it is gone since."""
-    groups = statement_groups(folder, data.root, Report(strict=data.report.strict))
-    return next((g for g in groups if g.name == name), Group(name, []))
-
-
-def _size(group: Group) -> int:
-    return sum(len(source.read_bytes() or b"") for source in group.sources())
+    def again(self, root: Path) -> Group:
+        """The group with its files read again, as far as the layout read them (what that
+        found is in the layout's report, so here it goes to a scratch one)."""
+        scratch, entries = Report(), []
+        for kind, path, decoded in self.files:
+            source = Source(path, root, scratch)
+            if decoded:
+                source.read_text()
+            else:
+                source.read_bytes()
+            entries.append(Entry(kind, source))
+        return Group(self.name, entries)
 
 
 def check_group(data: Dataset, folder: Path, group: Group) -> Part:
     reading, checking = Report(strict=data.report.strict), Report(strict=data.report.strict)
-    drafts = read_group(group, folder, reading) if group.entries else []
+    drafts = read_group(group, folder, reading)
     scratch = replace(data, report=checking)
     return [check_statement(scratch, d) for d in drafts], reading, checking
 
