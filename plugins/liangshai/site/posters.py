@@ -254,10 +254,11 @@ def prune(posters: Posters) -> int:
     for path in posters.cache.glob("wanted-*.json"):
         if path != ours:
             others |= _names(path)
-    listed, gone, now = _names(ours) | wanted | others, 0, time.time()
-    unlisted = [p for p in posters.cache.glob("*.*") if p.suffix in SUFFIXES]
-    old = {p.name for p in unlisted if p.name not in listed and _age(p, now) > FORGOTTEN}
-    for name in (_names(ours) - wanted - others) | old:
+    before, gone, now = _names(ours), 0, time.time()
+    made = [p for p in posters.cache.glob("*.*") if p.suffix in SUFFIXES]
+    listed = before | wanted | others
+    old = {p.name for p in made if p.name not in listed and _age(p, now) > FORGOTTEN}
+    for name in (before - wanted - others) | old:
         with suppress(FileNotFoundError):
             (posters.cache / name).unlink()
             gone += 1
