@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build
+from conftest import ROOT, Folder, build
 from liangshai.build.atomic import build_site
+from liangshai.site.datapackage import REFERENCE
 
 
 def tree(folder):
@@ -32,9 +33,9 @@ def test_incremental_build_equals_full_build(folder, tmp_path):
     )
     log = io.StringIO()
     assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
-    # kept: rongyin-huayuan, its company, and 12 of 13 districts; re-rendered: minjiang-xincun,
-    # its company and its district (台江), and the city pages
-    assert "14 个单元未变化" in log.getvalue()
+    # kept: rongyin-huayuan, its company, 12 of 13 districts and the reference tables;
+    # re-rendered: minjiang-xincun, its company and its district (台江), and the city pages
+    assert "15 个单元未变化" in log.getvalue()
     fresh = tmp_path / "fresh"
     assert build(folder.root, fresh, cache=tmp_path / "other-cache") == 0
     assert tree(out) == tree(fresh)
@@ -60,6 +61,61 @@ def test_nothing_changed_nothing_built(folder, tmp_path):
     build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log)
     assert "网站已生成" in log.getvalue()
     assert "已公示" in (out / "c/minjiang-xincun/index.html").read_text(encoding="utf-8")
+
+
+def test_reference_tables_are_kept_until_what_they_are_made_of_changes(sample_copy, tmp_path):
+    """communities.csv, the ledgers and datapackage.json are made again only when the
+    registry, a ledger file, the validity of a ledger row or the column's articles change."""
+    folder, content = Folder(tmp_path / "data"), tmp_path / "content"
+    shutil.copytree(sample_copy, folder.root)
+    shutil.copytree(ROOT / "content", content)
+    shutil.rmtree(folder.path("seals"))  # free to change any quarter
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    runs = iter(range(10))
+
+    def built() -> dict[str, int]:
+        """Build incrementally, check it against a full build, and give the reference
+        tables' inodes."""
+        assert build(folder.root, out, cache=cache, PATH=str(content)) == 0
+        fresh = tmp_path / f"fresh-{next(runs)}"
+        assert (
+            build(folder.root, fresh, cache=fresh.with_name(fresh.name + "-c"), PATH=str(content))
+            == 0
+        )
+        assert tree(out) == tree(fresh)
+        return {name: (out / "data" / name).stat().st_ino for name in REFERENCE}
+
+    first = built()
+    folder.edit("statements/2025Q1/statements.csv", lambda rows: rows[0].update(note="补充说明"))
+    assert built() == first  # a statement is none of theirs
+
+    # the statement a correction names is withdrawn: the correction is no longer valid, and
+    # corrections.csv (whose file did not change) loses it
+    folder.edit(
+        "statements/2025Q2/statements.csv",
+        lambda rows: rows.remove(next(r for r in rows if r["community_id"] == "guangming-yuan")),
+    )
+    folder.edit(
+        "statements/2025Q2/items.csv",
+        lambda rows: rows.__setitem__(
+            slice(None), [r for r in rows if r["community_id"] != "guangming-yuan"]
+        ),
+    )
+    second = built()
+    assert second["corrections.csv"] != first["corrections.csv"]
+    assert "guangming-yuan" not in (out / "data/corrections.csv").read_text(encoding="utf-8-sig")
+
+    # the article a rectification names as its 典型案例 is taken down: its case goes blank
+    (content / "column/2024-09-10-anli-jiakongceng.md").unlink()
+    third = built()
+    assert third["rectifications.csv"] != second["rectifications.csv"]
+    rectifications = (out / "data/rectifications.csv").read_text(encoding="utf-8-sig")
+    assert "case-occupied-ground-floor" not in rectifications
+
+    folder.edit("ledgers/contracts.csv", lambda rows: rows[0].update(counterparty="福州某某传媒"))
+    fourth = built()
+    assert fourth["contracts.csv"] != third["contracts.csv"]
+    assert "福州某某传媒" in (out / "data/contracts.csv").read_text(encoding="utf-8-sig")
 
 
 def test_a_template_edited_between_builds_is_compiled_again(folder, tmp_path):

@@ -7,6 +7,7 @@ nothing raises for bad input and no row is dropped without a problem that says s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,7 @@ class Inputs:
     communities: list[Record] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)  # quarter folders, read by validate
     ledgers: dict[str, list[Record]] = field(default_factory=dict)
+    ledgers_key: str = ""  # the ledger files' names and bytes as read (ledger_key)
     seals: SealLog = field(default_factory=SealLog)
 
 
@@ -247,6 +249,17 @@ def read_group(group: Group, folder: Path, report: Report) -> list[Draft]:
     return drafts
 
 
+def ledgers_key(ledgers: dict[str, list[Source]]) -> str:
+    """A digest of the ledger files as they were read (each one's table, name and bytes):
+    with the registry, it tells whether the ledgers' rows can have changed."""
+    h = hashlib.sha256()
+    for name, sources in sorted(ledgers.items()):
+        for source in sources:
+            data = source.read_bytes() or b""
+            h.update(repr((name, source.name, len(data))).encode() + data)
+    return h.hexdigest()
+
+
 def load_inputs(root: Path, report: Report) -> Inputs:
     """Read everything under the data folder `root`; name what is not read."""
     root = Path(root)
@@ -268,5 +281,6 @@ def load_inputs(root: Path, report: Report) -> Inputs:
         table = FORMAT.tables[name]
         sources = layout.ledgers.get(name, [])
         inputs.ledgers[name] = [r for s in sources for r in csv_records(s, table)[0]]
+    inputs.ledgers_key = ledgers_key(layout.ledgers)
     inputs.seals = read_seals(layout.seals)
     return inputs

@@ -209,9 +209,14 @@ def _columns(table: str) -> list[str]:
     return [f.name for f in FORMAT.tables[table].fields if f.name not in withheld]
 
 
+# The reference tables, by file name (statements, items and statuses are written by
+# opendata.py from the stored fragments).
+REFERENCE = ("communities.csv", "districts.csv", *(f"{n}.csv" for n in LEDGERS), "datapackage.json")
+
+
 def tables(data: Dataset) -> dict[str, str]:
-    """The reference tables as CSV text, by file name (statements, items and statuses are
-    written by opendata.py from the stored fragments)."""
+    """The reference tables (REFERENCE) as CSV text, by file name: made from the registry,
+    the settings and the ledgers' valid rows alone (site.units.Units.reference)."""
     communities = [{**vars(c), "district": c.district} for _, c in sorted(data.communities.items())]
     out = {
         "communities.csv": csv_table(_columns("communities"), communities),

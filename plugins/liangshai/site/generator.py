@@ -60,7 +60,7 @@ class LiangshaiGenerator(Generator):
         )
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
         check_witness(data, witness(s))
-        check_cases(data, {a.slug for a in self.context.get("articles", [])})
+        check_cases(data, self.articles())
         fatal = blocking(data.report)
         if fatal or (s["LIANGSHAI_STRICT"] and not data.report.ok):
             named = "；".join(p.message for p in fatal[:5])
@@ -69,6 +69,10 @@ class LiangshaiGenerator(Generator):
                 + (f"：{named}" if named else "（运行 invoke validate 查看详情）")
             )
         return data
+
+    def articles(self) -> set[str]:
+        """The slugs of the column's articles (a 典型案例 names one)."""
+        return {a.slug for a in self.context.get("articles", [])}
 
     def cache(self) -> Path:
         return setting_path(self.settings, "LIANGSHAI_CACHE")
@@ -115,9 +119,10 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.not_found, out),
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
-            partial(sitefiles.reference_tables, out, data),
             *(partial(page, *p) for p in pages.site_pages(self, data, self.metrics)),
         ]
+        if not units.reused(units.reference(self.articles())):
+            jobs.append(partial(sitefiles.reference_tables, out, data))
         latest = self.metrics.quarters[-1], self.candidates[self.metrics.quarters[-1]]
         for slug, district in data.districts.items():
             views = self.by_district.get(slug, [])

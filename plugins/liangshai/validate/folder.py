@@ -120,7 +120,7 @@ def validate(
         report=report,
         root=inputs.root,
     )
-    data.registry_key = registry_key(inputs, as_of)
+    data.registry_key, data.ledgers_key = registry_key(inputs, as_of), inputs.ledgers_key
     overlay = overlay or Overlay()
     for statements, folder_report in checked_folders(data, inputs.folders, cache):
         report.merge(folder_report)
