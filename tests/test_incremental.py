@@ -118,6 +118,30 @@ def test_reference_tables_are_kept_until_what_they_are_made_of_changes(sample_co
     assert "福州某某传媒" in (out / "data/contracts.csv").read_text(encoding="utf-8-sig")
 
 
+def test_unit_keys_tell_apart_what_a_page_may_show():
+    from decimal import Decimal
+
+    from liangshai.assess.status import Status
+    from liangshai.digest import unit_key
+    from liangshai.quarter import Quarter
+
+    different = [
+        (Decimal("1.0"), Decimal("1.00")),  # 1.0 and 1.00 print differently
+        (Quarter(2025, 1), Quarter(2025, 2)),
+        (Status.LATE, Status.ON_TIME),
+        (None, ""),
+        (("a", "b"), ("ab",)),
+        ({1: "a"}, {2: "a"}),  # a dict JSON cannot hold: by its repr
+        ("\ud800", "\ud801"),  # text that is not Unicode: by its repr
+    ]
+    for one, other in different:
+        assert unit_key(one) != unit_key(other)
+    assert unit_key("a", "b") != unit_key("ab") != unit_key("a", "b", None)
+    assert unit_key(Quarter(2025, 1), {"x": Decimal("2.50")}) == unit_key(
+        Quarter(2025, 1), {"x": Decimal("2.50")}
+    )
+
+
 def test_a_template_edited_between_builds_is_compiled_again(folder, tmp_path):
     """Compiled templates are kept in the cache; an edited one is not taken from it."""
     theme, out, cache = tmp_path / "theme", tmp_path / "publish", tmp_path / "cache"

@@ -12,6 +12,8 @@ import stat
 import time
 from pathlib import Path
 
+import orjson
+
 
 def tree_digest(paths, into=None, hashes: FileHashes | None = None):
     """Fold the names and bytes of every file under `paths` into a hash. Links are folded in
@@ -87,9 +89,17 @@ def code_digest(theme: Path) -> str:
 
 
 def unit_key(*parts) -> str:
+    """A digest of the parts: each as JSON (orjson: a dataclass as its fields, an enum as its
+    value, a date as ISO text; anything else JSON has no form for as its repr), which is
+    twice as fast as repr for the views' dataclasses; a part JSON cannot hold (a dict keyed
+    by other than text) as its repr."""
     h = hashlib.sha256()
     for part in parts:
-        h.update(repr(part).encode("utf-8") + b"\0")
+        try:
+            blob = orjson.dumps(part, default=repr)
+        except TypeError:
+            blob = b"repr:" + repr(part).encode("utf-8", "surrogatepass")
+        h.update(blob + b"\0")
     return h.hexdigest()
 
 
