@@ -334,7 +334,9 @@ def company_views(views: dict[str, CommunityView], ledgers: LedgerIndex) -> dict
 def verification_index(data: Dataset) -> dict[str, list]:
     """Every verification code ever printed, current or corrected: code → [id, quarter, now]."""
     index: dict[str, list] = {}
-    for (cid, q), s in sorted(data.statements.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    # in community and quarter order (a Quarter's own comparison is Python code: slow here)
+    by_key = sorted(data.statements.items(), key=lambda kv: (kv[0][0], kv[0][1].year, kv[0][1].q))
+    for (cid, q), s in by_key:
         if not s.valid:
             continue
         for correction in s.corrections:
