@@ -33,9 +33,10 @@ def test_incremental_build_equals_full_build(folder, tmp_path):
     )
     log = io.StringIO()
     assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
-    # kept: rongyin-huayuan, its company, 12 of 13 districts and the reference tables;
+    # kept: rongyin-huayuan, its company, 12 of 13 districts, the reference tables and the
+    # ledgers page;
     # re-rendered: minjiang-xincun, its company and its district (台江), and the city pages
-    assert "15 个单元未变化" in log.getvalue()
+    assert "16 个单元未变化" in log.getvalue()
     fresh = tmp_path / "fresh"
     assert build(folder.root, fresh, cache=tmp_path / "other-cache") == 0
     assert tree(out) == tree(fresh)
@@ -63,9 +64,10 @@ def test_nothing_changed_nothing_built(folder, tmp_path):
     assert "已公示" in (out / "c/minjiang-xincun/index.html").read_text(encoding="utf-8")
 
 
-def test_reference_tables_are_kept_until_what_they_are_made_of_changes(sample_copy, tmp_path):
-    """communities.csv, the ledgers and datapackage.json are made again only when the
-    registry, a ledger file, the validity of a ledger row or the column's articles change."""
+def test_what_ledgers_make_is_kept_until_what_it_is_made_of_changes(sample_copy, tmp_path):
+    """The reference tables (communities.csv, the ledgers, datapackage.json) and the city's
+    ledgers page are made again only when the registry, a ledger file, the validity of a
+    ledger row or the column's articles change."""
     folder, content = Folder(tmp_path / "data"), tmp_path / "content"
     shutil.copytree(sample_copy, folder.root)
     shutil.copytree(ROOT / "content", content)
@@ -83,7 +85,8 @@ def test_reference_tables_are_kept_until_what_they_are_made_of_changes(sample_co
             == 0
         )
         assert tree(out) == tree(fresh)
-        return {name: (out / "data" / name).stat().st_ino for name in REFERENCE}
+        made = [f"data/{name}" for name in REFERENCE] + ["ledgers/index.html"]
+        return {name: (out / name).stat().st_ino for name in made}
 
     first = built()
     folder.edit("statements/2025Q1/statements.csv", lambda rows: rows[0].update(note="补充说明"))
@@ -102,19 +105,22 @@ def test_reference_tables_are_kept_until_what_they_are_made_of_changes(sample_co
         ),
     )
     second = built()
-    assert second["corrections.csv"] != first["corrections.csv"]
+    assert second["data/corrections.csv"] != first["data/corrections.csv"]
     assert "guangming-yuan" not in (out / "data/corrections.csv").read_text(encoding="utf-8-sig")
 
     # the article a rectification names as its 典型案例 is taken down: its case goes blank
+    assert "case-occupied-ground-floor" in (out / "ledgers/index.html").read_text("utf-8")
     (content / "column/2024-09-10-anli-jiakongceng.md").unlink()
     third = built()
-    assert third["rectifications.csv"] != second["rectifications.csv"]
+    assert third["data/rectifications.csv"] != second["data/rectifications.csv"]
+    assert third["ledgers/index.html"] != second["ledgers/index.html"]
     rectifications = (out / "data/rectifications.csv").read_text(encoding="utf-8-sig")
     assert "case-occupied-ground-floor" not in rectifications
+    assert "case-occupied-ground-floor" not in (out / "ledgers/index.html").read_text("utf-8")
 
     folder.edit("ledgers/contracts.csv", lambda rows: rows[0].update(counterparty="福州某某传媒"))
     fourth = built()
-    assert fourth["contracts.csv"] != third["contracts.csv"]
+    assert fourth["data/contracts.csv"] != third["data/contracts.csv"]
     assert "福州某某传媒" in (out / "data/contracts.csv").read_text(encoding="utf-8-sig")
 
 

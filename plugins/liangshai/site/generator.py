@@ -119,10 +119,13 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.not_found, out),
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
-            *(partial(page, *p) for p in pages.site_pages(self, data, self.metrics)),
         ]
-        if not units.reused(units.reference(self.articles())):
+        tables_kept, page_kept = self.of_ledgers(units)
+        if not tables_kept:
             jobs.append(partial(sitefiles.reference_tables, out, data))
+        for kind, key, context in pages.site_pages(self, data, self.metrics):
+            if not (kind == "ledgers" and page_kept):
+                jobs.append(partial(page, kind, key, context))
         latest = self.metrics.quarters[-1], self.candidates[self.metrics.quarters[-1]]
         for slug, district in data.districts.items():
             views = self.by_district.get(slug, [])
@@ -141,6 +144,17 @@ class LiangshaiGenerator(Generator):
             if not units.reused(units.company(co)):
                 jobs.append(partial(page, "company", co.code, pages.company_page(data, co, latest)))
         return jobs, [keys[cid] for cid in sorted(keys)]
+
+    def of_ledgers(self, units: Units) -> tuple[bool, bool]:
+        """Whether the reference tables and the city's ledgers page, made from the registry
+        and the ledgers alone, are kept (Units.of_ledgers)."""
+        articles, folder = self.articles(), self.urls.page("data")
+        tables = [f"{folder}{name}" for name in datapackage.REFERENCE]
+        page = [self.urls.save_as("ledgers")]
+        return tuple(
+            units.reused(units.of_ledgers(name, files, articles))
+            for name, files in (("reference", tables), ("ledgers", page))
+        )
 
     def write_community(self, out: Output, view, key: str) -> tuple[str, opendata.Fragment]:
         """A community's page, downloads, feed and redirects; its share of the city-wide files
