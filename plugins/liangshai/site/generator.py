@@ -60,7 +60,7 @@ class LiangshaiGenerator(Generator):
         )
         s["LIANGSHAI_RESULT"] = data  # for build.py, which reports on it after the run
         check_witness(data, witness(s))
-        check_cases(data, self.articles())
+        check_cases(data, article_slugs(self.context))
         fatal = blocking(data.report)
         if fatal or (s["LIANGSHAI_STRICT"] and not data.report.ok):
             named = "；".join(p.message for p in fatal[:5])
@@ -69,10 +69,6 @@ class LiangshaiGenerator(Generator):
                 + (f"：{named}" if named else "（运行 invoke validate 查看详情）")
             )
         return data
-
-    def articles(self) -> set[str]:
-        """The slugs of the column's articles (a 典型案例 names one)."""
-        return {a.slug for a in self.context.get("articles", [])}
 
     def cache(self) -> Path:
         return setting_path(self.settings, "LIANGSHAI_CACHE")
@@ -120,7 +116,7 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
         ]
-        tables_kept, page_kept = self.of_ledgers(units)
+        tables_kept, page_kept = units.of_ledgers(article_slugs(self.context))
         if not tables_kept:
             jobs.append(partial(sitefiles.reference_tables, out, data))
         for kind, key, context in pages.site_pages(self, data, self.metrics):
@@ -144,17 +140,6 @@ class LiangshaiGenerator(Generator):
             if not units.reused(units.company(co)):
                 jobs.append(partial(page, "company", co.code, pages.company_page(data, co, latest)))
         return jobs, [keys[cid] for cid in sorted(keys)]
-
-    def of_ledgers(self, units: Units) -> tuple[bool, bool]:
-        """Whether the reference tables and the city's ledgers page, made from the registry
-        and the ledgers alone, are kept (Units.of_ledgers)."""
-        articles, folder = self.articles(), self.urls.page("data")
-        tables = [f"{folder}{name}" for name in datapackage.REFERENCE]
-        page = [self.urls.save_as("ledgers")]
-        return tuple(
-            units.reused(units.of_ledgers(name, files, articles))
-            for name, files in (("reference", tables), ("ledgers", page))
-        )
 
     def write_community(self, out: Output, view, key: str) -> tuple[str, opendata.Fragment]:
         """A community's page, downloads, feed and redirects; its share of the city-wide files
@@ -220,6 +205,11 @@ class CityFiles:
 
     def close(self) -> None:
         self.made.close()
+
+
+def article_slugs(context: dict) -> set[str]:
+    """The slugs of the column's articles (a 典型案例 names one)."""
+    return {a.slug for a in context.get("articles", [])}
 
 
 def community_fragment(data, metrics, urls: Urls, view) -> opendata.Fragment:

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..assess.metrics import Metrics
 from ..digest import code_digest, unit_key
 from ..model import Dataset
+from . import datapackage
 from .posters import SCREENS, SIZE_NAMES
 from .urls import Urls
 
@@ -58,20 +59,25 @@ class Units:
         key = unit_key(self.global_key, district, members, rates, ledgers)
         return key, [self.urls.save_as("district", district.slug)]
 
-    def of_ledgers(self, name: str, files: list[str], articles: set[str]) -> tuple[str, list[str]]:
-        """A unit made from the registry and the ledgers alone: the reference tables
-        (datapackage.tables) and the city's ledgers page. Their rows are the registry's
-        (Dataset.registry_key, which covers the settings) and the ledgers' valid ones, and a
-        ledger row is made from its file's bytes (Dataset.ledgers_key), the registry (an old
-        id becomes the new one) and the articles a 典型案例 may name: so these, and which
-        rows are invalid, are the key; no row need be looked at again."""
+    def of_ledgers(self, articles: set[str]) -> tuple[bool, bool]:
+        """Whether the reference tables (datapackage.tables) and the city's ledgers page are
+        kept: units made from the registry and the ledgers alone. Their rows are the
+        registry's (Dataset.registry_key, which covers the settings) and the ledgers' valid
+        ones, and a ledger row is made from its file's bytes (Dataset.ledgers_key), the
+        registry (an old id becomes the new one) and the articles a 典型案例 may name: so
+        these, and which rows are invalid, are the key; no row need be looked at again."""
         data = self.data
         invalid = [
             (kind, [(r.file, r.row) for r in rows if not r.valid])
             for kind, rows in sorted(data.ledgers.items())
         ]
         parts = (data.registry_key, data.ledgers_key, invalid, sorted(articles))
-        return unit_key(self.global_key, name, *parts), files
+        folder = self.urls.page("data")
+        tables = [f"{folder}{name}" for name in datapackage.REFERENCE]
+        units = (("reference", tables), ("ledgers", [self.urls.save_as("ledgers")]))
+        return tuple(
+            self.reused((unit_key(self.global_key, name, *parts), files)) for name, files in units
+        )
 
     def reused(self, unit: tuple[str, list[str]]) -> bool:
         """Record the unit for the next build; True if its files are unchanged and kept."""
