@@ -191,3 +191,52 @@ def test_any_bytes_load_as_data_or_errors(tmp_path_factory, data, name):
         assert draft is not None or report.problems
     for p in report.problems:
         assert p.message and p.hint and p.file
+
+
+def test_tables_read_through_the_cache_are_read_as_without_it(folder, tmp_path, monkeypatch):
+    """The registry and the ledgers, taken from the cache while their bytes are as they
+    were: the same records, and the same problems in the same places of the report, as
+    when read (here a bad cell in the registry, a ledger in GB18030 with an undecodable
+    line, and a ledger recognised by its header under another name)."""
+    from liangshai.load import tables
+    from liangshai.validate.folder import validate_folder
+
+    folder.edit("communities.csv", lambda rows: rows[0].update(active_from="去年"))
+    complaints = folder.path("ledgers/complaints.csv").read_text(encoding="utf-8")
+    lines = complaints.splitlines()
+    broken = "\n".join(lines[:2]).encode("gb18030") + b"\n\xff\xfe,bad\n"
+    folder.write("ledgers/complaints.csv", broken + "\n".join(lines[2:]).encode("gb18030"))
+    folder.path("ledgers/inspections.csv").rename(folder.path("ledgers/抽查记录.csv"))
+
+    def seen(data):
+        records = {
+            n: [(r.file, r.row, r.values, r.problems) for r in rs] for n, rs in data.ledgers.items()
+        }
+        return data.report.problems, data.report.read, records, sorted(data.communities)
+
+    fresh = seen(validate_folder(folder.root))
+    assert any(p.file.endswith("communities.csv") and p.field == "active_from" for p in fresh[0])
+    assert any(p.code == "undecodable-line" for p in fresh[0])
+    cache = tmp_path / "cache"
+    assert seen(validate_folder(folder.root, cache=cache)) == fresh
+    kept = sorted((cache / "tables").iterdir())
+    assert len(kept) == 1 + len(list(folder.path("ledgers").iterdir()))  # registry, ledgers
+
+    def unread(*args):
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(tables, "csv_records", unread)
+    assert seen(validate_folder(folder.root, cache=cache)) == fresh
+    monkeypatch.undo()
+
+    kept[0].write_bytes(kept[0].read_bytes()[:100])  # cut short: read again, and kept again
+    assert seen(validate_folder(folder.root, cache=cache)) == fresh
+    assert sorted((cache / "tables").iterdir()) == kept
+
+    folder.edit("ledgers/rectifications.csv", lambda rows: rows[0].update(measure="已整改"))
+    assert (
+        validate_folder(folder.root, cache=cache).ledgers["rectifications"][0]["measure"]
+        == "已整改"
+    )
+    now = sorted((cache / "tables").iterdir())
+    assert len(now) == len(kept) and len(set(now) - set(kept)) == 1  # the older version went

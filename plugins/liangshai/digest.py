@@ -10,6 +10,7 @@ import hashlib
 import os
 import stat
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -81,6 +82,12 @@ class FileHashes:
 
 
 PACKAGE = Path(__file__).parent  # the whole plugin: every stage, format.yaml and metrics.yaml
+
+
+@lru_cache(maxsize=1)
+def package_digest() -> str:
+    """The whole package's (read once per process: the code running does not change)."""
+    return tree_digest([PACKAGE]).hexdigest()
 
 
 def code_digest(theme: Path) -> str:

@@ -23,7 +23,8 @@ from .files import Source, yaml_load
 from .layout import LEDGERS, Entry, quarter_folder, survey
 from .rows import Draft, Record
 from .seals import SealLog, read_seals
-from .text import csv_records, read_csv, read_districts, yaml_statement
+from .tables import Tables
+from .text import csv_records, read_districts, yaml_statement
 from .workbook import read_workbook
 
 SETTINGS_FILE = "site.yaml"
@@ -260,9 +261,11 @@ def ledgers_key(ledgers: dict[str, list[Source]]) -> str:
     return h.hexdigest()
 
 
-def load_inputs(root: Path, report: Report) -> Inputs:
-    """Read everything under the data folder `root`; name what is not read."""
+def load_inputs(root: Path, report: Report, cache: Path | None = None) -> Inputs:
+    """Read everything under the data folder `root`; name what is not read. With a `cache`
+    folder, the registry's and ledgers' tables are read through it (load.tables)."""
     root = Path(root)
+    tables = Tables(root, cache)
     if not root.is_dir():
         raise CannotRun(f"找不到数据文件夹 {root}")
     layout = survey(root, report)
@@ -274,13 +277,14 @@ def load_inputs(root: Path, report: Report) -> Inputs:
     if "districts.yaml" in layout.required:
         inputs.districts = read_districts(layout.required["districts.yaml"], root, report)
     if "communities.csv" in layout.required:
-        table = FORMAT.tables["communities"]
-        inputs.communities = read_csv(layout.required["communities.csv"], table, root, report)
+        source = Source(layout.required["communities.csv"], root, report)
+        inputs.communities = tables.records(source, FORMAT.tables["communities"])
     inputs.folders = [path for _, path in sorted(layout.folders)]
     for name in LEDGERS:
         table = FORMAT.tables[name]
         sources = layout.ledgers.get(name, [])
-        inputs.ledgers[name] = [r for s in sources for r in csv_records(s, table)[0]]
+        inputs.ledgers[name] = [r for s in sources for r in tables.records(s, table)]
     inputs.ledgers_key = ledgers_key(layout.ledgers)
+    tables.prune()
     inputs.seals = read_seals(layout.seals)
     return inputs

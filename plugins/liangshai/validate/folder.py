@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..cache import Held, Stored, file_stamp, place, prune, replacing
-from ..digest import PACKAGE, tree_digest
+from ..digest import package_digest, tree_digest
 from ..load.files import Source
 from ..load.inputs import Group, Inputs, load_inputs, read_group, statement_groups
 from ..load.layout import Entry
@@ -50,7 +50,7 @@ def validate_folder(
     With an `overlay`, its drafts are checked as if they were in the folder."""
     report = report or Report(strict=strict)
     with gc_paused():
-        inputs = load_inputs(Path(root), report)
+        inputs = load_inputs(Path(root), report, cache)
         return validate(inputs, report, as_of or inputs.settings["as_of"], cache, overlay)
 
 
@@ -82,8 +82,8 @@ def gc_paused():
 def registry_key(inputs: Inputs, as_of: date) -> str:
     """What every statement's checks depend on besides its own folder."""
     files = [inputs.root / name for name in ("communities.csv", "districts.yaml", "site.yaml")]
-    h = tree_digest([f for f in files if f.exists()] + [PACKAGE])
-    h.update(repr((as_of, CACHE_VERSION)).encode())
+    h = tree_digest([f for f in files if f.exists()])
+    h.update(repr((as_of, CACHE_VERSION, package_digest())).encode())
     return h.hexdigest()
 
 
