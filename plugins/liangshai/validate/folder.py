@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import pickle
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -17,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from ..cache import Held, Stored, file_stamp, place, prune, replacing
+from ..cache import place, prune
 from ..digest import package_digest, tree_digest
 from ..load.files import Source
 from ..load.inputs import Group, Inputs, load_inputs, read_group, statement_groups
@@ -27,7 +26,9 @@ from ..model import Dataset, Statement
 from ..parallel import WorkerFailed, in_parallel
 from ..problems import Problem, Report
 from ..schema import FORMAT
+from . import groupfile
 from .completeness import check_base_data, check_completeness
+from .groupfile import Part
 from .ledgers import check_ledger
 from .registry import build_communities, build_districts
 from .seals import check_seals
@@ -157,8 +158,6 @@ def _cache_path(data: Dataset, folder: Path, group: Group, cache: Path) -> Path:
 
 
 Checked = tuple[list[Statement], Report]  # a folder's statements, and what reading it found
-# A group's statements, what reading its files found, and what checking its statements found
-Part = tuple[list[Statement], Report, Report]
 
 
 def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> list[Checked]:
@@ -195,18 +194,18 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         return check_group(data, folders[k], plans[k][j].again(data.root))
 
     def check(kj):
-        _save(paths[kj], checked(kj))
+        groupfile.save(paths[kj], checked(kj))
         return kj
 
     def loaded(kj) -> Part:
         """Items are read from the cache when used, not kept in memory. A damaged file (cut
         short, or not one of ours) is removed, and the group checked and saved again."""
-        found = _load(paths[kj], memo)
+        found = groupfile.load(paths[kj], memo)
         if found is None:
             paths[kj].unlink(missing_ok=True)
             found = checked(kj)
-            _save(paths[kj], found)
-            found = _load(paths[kj], memo) or found
+            groupfile.save(paths[kj], found)
+            found = groupfile.load(paths[kj], memo) or found
         return found
 
     def collect(kj):
@@ -274,77 +273,3 @@ def _folder(layout: Report, groups: list[str], parts: list[Part]) -> Checked:
     for k in order:
         report.merge(parts[k][2])
     return [s for k in order for s in parts[k][0]], report
-
-
-# Statements per pickle in the cache. Pickle remembers every object it has written, and
-# that memo slows it down once it outgrows the CPU caches: a whole 20,000-statement folder
-# took twice as long per statement as in pieces. (Pieces do not share objects: a problem of
-# a statement and the same problem in the folder's list come back equal, not identical.)
-PICKLE_CHUNK = 250
-
-
-def _save(path: Path, part: Part) -> None:
-    """The group's two reports, its statements without their items (in pieces), then the
-    items of each statement, pickled one statement at a time so that any one can be read
-    alone: in a statement as saved, `items` is where its own are, (offset after the pieces,
-    size, count)."""
-    statements, reading, checking = part
-    blobs, places, offset = [], [], 0
-    for s in statements:
-        s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
-        blob = pickle.dumps(list(s.items), protocol=5)
-        blobs.append(blob)
-        places.append((offset, len(blob), len(s.items)))
-        offset += len(blob)
-    kept = [s.items for s in statements]
-    try:
-        for s, where in zip(statements, places, strict=True):
-            s.items = where
-        with replacing(path, keep=True) as tmp, tmp.open("wb") as f:
-            pickle.dump((reading, checking), f, protocol=5)
-            pickle.dump(len(statements), f, protocol=5)
-            for k in range(0, len(statements), PICKLE_CHUNK):
-                pickle.dump(statements[k : k + PICKLE_CHUNK], f, protocol=5)
-            f.write(b"".join(blobs))
-    finally:
-        for s, items in zip(statements, kept, strict=True):
-            s.items = items
-
-
-_SHARED = ("community_id", "prepared_by", "quarter", "published_on", "file")
-
-
-def _load(path: Path, memo: dict) -> Part | None:
-    """A group as _save wrote it; each statement's items stay in the file until used. What
-    repeats from quarter to quarter (a community's id, who prepared it, the quarter, the
-    day) is one object in `memo`, not one per statement (pickle shares only within a piece).
-    None when the file is damaged: cut short, or not what _save writes."""
-    statements: list[Statement] = []
-    where = os.path.abspath(path)
-    try:
-        with path.open("rb") as f:
-            st = os.fstat(f.fileno())
-            held = Held(os.dup(f.fileno()))
-            reports = pickle.load(f)
-            count = pickle.load(f)
-            while len(statements) < count:
-                statements += pickle.load(f)
-            base = f.tell()
-        places = [s.items for s in statements]
-        end = max((base + offset + size for offset, size, _ in places), default=base)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, ValueError):
-        return None
-    ours = isinstance(reports, tuple) and len(reports) == 2
-    if end != st.st_size or not ours or not all(isinstance(r, Report) for r in reports):
-        return None
-    stamp = file_stamp(st)
-    for s in statements:
-        offset, size, n = s.items
-        s.items = Stored(where, base + offset, size, n, stamp, held)
-        for name in _SHARED:
-            value = getattr(s, name)
-            setattr(s, name, memo.setdefault(value, value))
-        account, closing = s.account_balance, s.closing_balance
-        if account is not None and closing is not None and account.as_tuple() == closing.as_tuple():
-            s.account_balance = closing  # as they nearly always are: one Decimal, not two
-    return statements, *reports
