@@ -115,6 +115,10 @@ class Stored(Sequence):
     def __repr__(self) -> str:
         return repr(list(self))
 
+    def pickled(self) -> bytes:
+        """The list as it is pickled in the file."""
+        return _pickled(self.path, self.offset, self.size, self.stamp, self.held)
+
     def __reduce__(self):
         return (Stored, (self.path, self.offset, self.size, self.count, self.stamp))
 
@@ -125,8 +129,12 @@ def file_stamp(st: os.stat_result) -> tuple:
 
 @lru_cache(maxsize=1024)  # a community's quarters, several times over, while its page is made
 def _read(path: str, offset: int, size: int, stamp: tuple, held: Held | None) -> tuple:
+    return tuple(pickle.loads(_pickled(path, offset, size, stamp, held)))
+
+
+def _pickled(path: str, offset: int, size: int, stamp: tuple, held: Held | None) -> bytes:
     if held is not None:
-        return tuple(pickle.loads(os.pread(held.fd, size, offset)))
+        return os.pread(held.fd, size, offset)
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -134,7 +142,7 @@ def _read(path: str, offset: int, size: int, stamp: tuple, held: Held | None) ->
     try:
         if file_stamp(os.fstat(fd)) != stamp:
             raise CacheChanged(path)
-        return tuple(pickle.loads(os.pread(fd, size, offset)))
+        return os.pread(fd, size, offset)
     finally:
         os.close(fd)
 

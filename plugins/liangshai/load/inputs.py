@@ -154,14 +154,23 @@ def _refuse_control_characters(path: Path, value, key: str = "") -> None:
 
 
 def batch_drafts(
-    statements: list[Source], items: list[Source], folder: Path, report: Report
+    statements: list[Source],
+    items: list[Source],
+    folder: Path,
+    report: Report,
+    digests: dict | None = None,
 ) -> list[Draft]:
     """Drafts from a quarter folder's batch files (statements.csv and items.csv, or files
-    whose header says they are those)."""
+    whose header says they are those). With `digests`, each file's rows' digests go to it
+    under the file's name (load.text.csv_records)."""
+
+    def digests_of(source: Source) -> list | None:
+        return None if digests is None else digests.setdefault(source.name, [])
+
     drafts = {}
     out = []
     for source in statements:
-        for record in csv_records(source, FORMAT.tables["statements"])[0]:
+        for record in csv_records(source, FORMAT.tables["statements"], digests_of(source))[0]:
             draft = Draft(record)
             drafts.setdefault(draft.key, draft)
             out.append(draft)
@@ -170,7 +179,7 @@ def batch_drafts(
         Source(folder / "statements.csv", root, report).problem("file-missing")
     lost, rows = [], []
     for source in items:
-        records, file_problems = csv_records(source, FORMAT.tables["items"])
+        records, file_problems = csv_records(source, FORMAT.tables["items"], digests_of(source))
         rows += records
         lost += file_problems
     for draft in out:
@@ -234,13 +243,16 @@ def statement_groups(folder: Path, root: Path, report: Report) -> list[Group]:
     return ([Group("batch", batch)] if batch else []) + singles
 
 
-def read_group(group: Group, folder: Path, report: Report) -> list[Draft]:
-    """The drafts of a group; every problem its files give goes to `report`."""
+def read_group(
+    group: Group, folder: Path, report: Report, digests: dict | None = None
+) -> list[Draft]:
+    """The drafts of a group; every problem its files give goes to `report` (and, for the
+    batch tables, their rows' digests to `digests`: batch_drafts)."""
     for source in group.sources():
         source.report = report
     if group.name == "batch":
         tables = {kind: [e.source for e in group.entries if e.kind == kind] for kind in BATCH}
-        drafts = batch_drafts(tables["statements"], tables["items"], folder, report)
+        drafts = batch_drafts(tables["statements"], tables["items"], folder, report, digests)
     else:
         entry = group.entries[0]
         drafts = READERS[entry.kind](entry.source)

@@ -5,6 +5,7 @@ statements, cells parsed by their field type into records.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from pathlib import Path
 
@@ -22,22 +23,38 @@ def read_csv(path: Path, table: Table, root: Path, report: Report) -> list[Recor
     return csv_records(Source(path, root, report), table)[0]
 
 
-def csv_records(source: Source, table: Table) -> tuple[list[Record], list]:
-    """Records of a CSV file, and the file-level errors (which spoil every row of it)."""
+def csv_records(source: Source, table: Table, digests: list | None = None) -> tuple[list, list]:
+    """Records of a CSV file, and the file-level errors (which spoil every row of it). With
+    `digests`, each row's row_digest goes to it as the row is read, the header's first."""
     problems = source.report.problems
     start = len(problems)
-    records = _csv_rows(source, table)
+    records = _csv_rows(source, table, digests)
     file_problems = [p for p in problems[start:] if p.row in (None, 1) and p.severity == "error"]
     return records, file_problems
 
 
-def _csv_rows(source: Source, table: Table) -> list[Record]:
+def csv_reader(text: str):
+    """The rows of CSV text as cells: comma-separated, or tab-separated when the first line
+    has a tab and no comma."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def row_digest(cells: list[str]) -> bytes | None:
+    """16 bytes that tell a row's cells from any other's; None for a row they cannot tell
+    apart (no cells, or a cell holding the unit separator the cells are joined with)."""
+    joined = "\x1f".join(cells)
+    if not cells or joined.count("\x1f") != len(cells) - 1:
+        return None
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _csv_rows(source: Source, table: Table, digests: list | None) -> list[Record]:
     text = source.read_text()
     if text is None:
         return []
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv_reader(text)
     bad = source.line_problems  # lines that were not valid text: their rows carry it
     records = []
     number = 1
@@ -46,11 +63,15 @@ def _csv_rows(source: Source, table: Table) -> list[Record]:
         if header is None:
             source.problem("file-empty")
             return []
+        if digests is not None:
+            digests.append(row_digest(header))
         columns = Columns(table, header, source)
         columns.header_problems += [bad[n] for n in range(1, reader.line_num + 1) if n in bad]
         last = reader.line_num
         for cells in reader:
             number += 1
+            if digests is not None:
+                digests.append(row_digest(cells))
             lines = range(last + 1, reader.line_num + 1)
             last = reader.line_num
             lost = [bad[n] for n in lines if n in bad] if bad else []

@@ -10,7 +10,7 @@ import gc
 import hashlib
 import os
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import NamedTuple
 from ..cache import place, prune
 from ..digest import package_digest, tree_digest
 from ..load.files import Source
-from ..load.inputs import Group, Inputs, load_inputs, read_group, statement_groups
+from ..load.inputs import Group, Inputs, load_inputs, statement_groups
 from ..load.layout import Entry
 from ..load.rows import Draft
 from ..model import Dataset, Statement
@@ -29,12 +29,13 @@ from ..schema import FORMAT
 from . import groupfile
 from .completeness import check_base_data, check_completeness
 from .groupfile import Part
+from .groups import Index, check_edited, check_group
 from .ledgers import check_ledger
 from .registry import build_communities, build_districts
 from .seals import check_seals
 from .statements import check_continuity, check_statement, file_statement
 
-CACHE_VERSION = 4  # bump when cached statements would no longer match what the code makes
+CACHE_VERSION = 5  # bump when cached statements would no longer match what the code makes
 
 
 def validate_folder(
@@ -175,7 +176,7 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         out = []
         for folder, layout in zip(folders, layouts, strict=True):
             groups = statement_groups(folder, data.root, layout)
-            parts = [check_group(data, folder, g) for g in groups]
+            parts = [check_group(data, folder, g, indexed=False)[0] for g in groups]
             out.append(_folder(layout, [g.name for g in groups], parts))
         return out
     plans: list[list[Planned]] = []  # each folder's groups, their bytes let go
@@ -188,13 +189,17 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
     missing.sort(key=lambda kj: -plans[kj[0]][kj[1]].size)
     results: dict[tuple[int, int], Part] = {}
     memo: dict = {}
+    lasts = {kj: _last(paths[kj]) for kj in missing if plans[kj[0]][kj[1]].name == "batch"}
 
-    def checked(kj) -> Part:
+    def checked(kj) -> tuple[Part, Index | None]:
+        """Through the last version of the batch tables where that gives the same."""
         k, j = kj
-        return check_group(data, folders[k], plans[k][j].again(data.root))
+        last = lasts.get(kj)
+        edited = last and check_edited(data, folders[k], plans[k][j].again(data.root), last)
+        return edited or check_group(data, folders[k], plans[k][j].again(data.root))
 
     def check(kj):
-        groupfile.save(paths[kj], checked(kj))
+        groupfile.save(paths[kj], *checked(kj))
         return kj
 
     def loaded(kj) -> Part:
@@ -203,8 +208,8 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         found = groupfile.load(paths[kj], memo)
         if found is None:
             paths[kj].unlink(missing_ok=True)
-            found = checked(kj)
-            groupfile.save(paths[kj], found)
+            found, index = checked(kj)
+            groupfile.save(paths[kj], found, index)
             found = groupfile.load(paths[kj], memo) or found
         return found
 
@@ -216,13 +221,22 @@ def checked_folders(data: Dataset, folders: list[Path], cache: Path | None) -> l
         in_parallel(min(2, os.cpu_count() or 1), jobs, collect, Path(cache), least=2)
     for kj in where:  # what no worker did (an error is reported there)
         if kj not in results:
-            results[kj] = loaded(kj) if paths[kj].exists() else checked(kj)
+            results[kj] = loaded(kj) if paths[kj].exists() else checked(kj)[0]
     places = {place(folders[k], plans[k][j].name) for k, j in where} | {place(f) for f in folders}
     prune(Path(cache) / "validation", list(paths.values()), places)
     return [
         _folder(layouts[k], [g.name for g in plan], [results[(k, j)] for j in range(len(plan))])
         for k, plan in enumerate(plans)
     ]
+
+
+def _last(path: Path) -> Path | None:
+    """The newest other version of a group's cache file (named by the same place)."""
+    versions = []
+    for other in path.parent.glob(f"{path.name.split('-')[0]}-*.pickle"):
+        with suppress(OSError):  # removed since: another run pruned it
+            versions.append((other.stat().st_mtime_ns, other))
+    return max((v for v in versions if v[1] != path), default=(0, None))[1]
 
 
 class Planned(NamedTuple):
@@ -251,13 +265,6 @@ class Planned(NamedTuple):
                 source.read_bytes()
             entries.append(Entry(kind, source))
         return Group(self.name, entries)
-
-
-def check_group(data: Dataset, folder: Path, group: Group) -> Part:
-    reading, checking = Report(strict=data.report.strict), Report(strict=data.report.strict)
-    drafts = read_group(group, folder, reading)
-    scratch = replace(data, report=checking)
-    return [check_statement(scratch, d) for d in drafts], reading, checking
 
 
 def _folder(layout: Report, groups: list[str], parts: list[Part]) -> Checked:

@@ -1,5 +1,6 @@
-"""A group's cache file (validate.folder): what reading and checking its files found, its
-statements without their items, and each statement's items as a pickle of its own.
+"""A group's cache file (validate.folder): the index of its batch tables' rows (see
+validate.groups), what reading and checking its files found, its statements without their
+items, and each statement's items as a pickle of its own.
 """
 
 from __future__ import annotations
@@ -22,24 +23,36 @@ Part = tuple[list[Statement], Report, Report]
 PICKLE_CHUNK = 250
 
 
-def save(path: Path, part: Part) -> None:
-    """The group's two reports, its statements without their items (in pieces), then the
-    items of each statement, pickled one statement at a time so that any one can be read
-    alone: in a statement as saved, `items` is where its own are, (offset after the pieces,
-    size, count)."""
+_LOADING = (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, ValueError)
+
+
+def save(path: Path, part: Part, index=None) -> None:
+    """The group's index (pickled after its size, so that a load can pass over it), its two
+    reports, its statements without their items (in pieces), then the items of each
+    statement, pickled one statement at a time so that any one can be read alone: in a
+    statement as saved, `items` is where its own are, (offset after the pieces, size,
+    count). Items still in an earlier version's file (a statement taken from there, see
+    validate.groups) are copied as they are pickled in it."""
     statements, reading, checking = part
     blobs, places, offset = [], [], 0
     for s in statements:
         s.fingerprint  # noqa: B018 -- computed once, kept in the cache with the statement
-        blob = pickle.dumps(list(s.items), protocol=5)
+        items = s.items
+        if isinstance(items, Stored):
+            blob = items.pickled()
+        else:
+            blob = pickle.dumps(list(items), protocol=5)
         blobs.append(blob)
-        places.append((offset, len(blob), len(s.items)))
+        places.append((offset, len(blob), len(items)))
         offset += len(blob)
     kept = [s.items for s in statements]
+    indexed = pickle.dumps(index, protocol=5)
     try:
         for s, where in zip(statements, places, strict=True):
             s.items = where
         with replacing(path, keep=True) as tmp, tmp.open("wb") as f:
+            pickle.dump(len(indexed), f, protocol=5)
+            f.write(indexed)
             pickle.dump((reading, checking), f, protocol=5)
             pickle.dump(len(statements), f, protocol=5)
             for k in range(0, len(statements), PICKLE_CHUNK):
@@ -48,6 +61,16 @@ def save(path: Path, part: Part) -> None:
     finally:
         for s, items in zip(statements, kept, strict=True):
             s.items = items
+
+
+def index(path: Path):
+    """The index a group's cache file holds: None if it has none, or cannot be read."""
+    try:
+        with path.open("rb") as f:
+            size = pickle.load(f)
+            return pickle.loads(f.read(size)) if isinstance(size, int) else None
+    except _LOADING:
+        return None
 
 
 _SHARED = ("community_id", "prepared_by", "quarter", "published_on", "file")
@@ -64,6 +87,7 @@ def load(path: Path, memo: dict) -> Part | None:
         with path.open("rb") as f:
             st = os.fstat(f.fileno())
             held = Held(os.dup(f.fileno()))
+            f.seek(pickle.load(f), os.SEEK_CUR)  # past the index
             reports = pickle.load(f)
             count = pickle.load(f)
             while len(statements) < count:
@@ -71,7 +95,7 @@ def load(path: Path, memo: dict) -> Part | None:
             base = f.tell()
         places = [s.items for s in statements]
         end = max((base + offset + size for offset, size, _ in places), default=base)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, ValueError):
+    except _LOADING:
         return None
     ours = isinstance(reports, tuple) and len(reports) == 2
     if end != st.st_size or not ours or not all(isinstance(r, Report) for r in reports):
