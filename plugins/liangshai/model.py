@@ -221,7 +221,7 @@ class Dataset:
     report: Report
     root: Path | None = None
     registry_key: str = ""
-    ledgers_key: str = ""  # load.inputs.ledgers_key: the ledger files as read
+    ledgers_key: dict = field(default_factory=dict)  # load.inputs.ledgers_key: each ledger's
     seal_log: object = None  # load.seals.SealLog: the seal files as read, published with the site
     contracts: dict = field(default_factory=dict)  # community id -> its valid Contracts
 

@@ -38,7 +38,7 @@ class Inputs:
     communities: list[Record] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)  # quarter folders, read by validate
     ledgers: dict[str, list[Record]] = field(default_factory=dict)
-    ledgers_key: str = ""  # the ledger files' names and bytes as read (ledger_key)
+    ledgers_key: dict[str, str] = field(default_factory=dict)  # each ledger's (ledgers_key)
     seals: SealLog = field(default_factory=SealLog)
 
 
@@ -262,15 +262,17 @@ def read_group(
     return drafts
 
 
-def ledgers_key(ledgers: dict[str, list[Source]]) -> str:
-    """A digest of the ledger files as they were read (each one's table, name and bytes):
-    with the registry, it tells whether the ledgers' rows can have changed."""
-    h = hashlib.sha256()
+def ledgers_key(ledgers: dict[str, list[Source]]) -> dict[str, str]:
+    """Each ledger's digest of its files as they were read (their names and bytes): with
+    the registry, it tells whether the ledger's rows can have changed."""
+    keys = {}
     for name, sources in sorted(ledgers.items()):
+        h = hashlib.sha256()
         for source in sources:
             data = source.read_bytes() or b""
-            h.update(repr((name, source.name, len(data))).encode() + data)
-    return h.hexdigest()
+            h.update(repr((source.name, len(data))).encode() + data)
+        keys[name] = h.hexdigest()
+    return keys
 
 
 def load_inputs(root: Path, report: Report, cache: Path | None = None) -> Inputs:

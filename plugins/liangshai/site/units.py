@@ -71,7 +71,7 @@ class Units:
             (kind, [(r.file, r.row) for r in rows if not r.valid])
             for kind, rows in sorted(data.ledgers.items())
         ]
-        parts = (data.registry_key, data.ledgers_key, invalid, sorted(articles))
+        parts = (data.registry_key, sorted(data.ledgers_key.items()), invalid, sorted(articles))
         folder = self.urls.page("data")
         tables = [f"{folder}{name}" for name in datapackage.REFERENCE]
         units = (("reference", tables), ("ledgers", [self.urls.save_as("ledgers")]))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pickle
 from bisect import bisect_left
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -132,9 +132,9 @@ def check_completeness(data: Dataset, cache: Path | None = None) -> None:
     # the statements that will be shown (Statement.errors is tallied after validation ends)
     by_quarter: dict[Quarter, list[Statement]] = {}
     for s in data.statements.values():
-        if not any(p.severity == "error" for p in s.problems):
+        if not s.problems or not any(p.severity == "error" for p in s.problems):
             by_quarter.setdefault(s.quarter, []).append(s)
-    common = _common_key(data, contracts, registered) if cache else ""
+    common = _common_key(data, contracts) if cache else ""
     used = []
     for quarter, shown in by_quarter.items():
         path = _cache_file(cache, common, data.root or "", quarter, shown) if cache else None
@@ -196,16 +196,13 @@ def _found(shown: list[Statement], added: list) -> list[tuple[int, object]]:
     return [(place[id(p)], p) for p in added]
 
 
-def _common_key(data: Dataset, contracts: dict[str, list[Contract]], registered) -> str:
+def _common_key(data: Dataset, contracts: dict[str, list[Contract]]) -> str:
     """What every quarter's checks depend on beside its statements: the registry, the
-    settings and this code (Dataset.registry_key), the valid contracts, the ids registered."""
-    terms = [
-        [getattr(c, f.name) for f in fields(Contract) if f.name != "row"]
-        for cid in sorted(contracts)
-        for c in contracts[cid]
-    ]
-    ids = sorted((cid, sorted(found)) for cid, found in registered.items())
-    return unit_key(data.registry_key, CACHE_VERSION, terms, ids)
+    settings and this code (Dataset.registry_key), and the contracts: the contracts
+    ledger's files (their bytes make its rows and the ids registered, the registry their
+    communities) and which of its rows are the valid contracts."""
+    rows = [(c.row.file, c.row.row) for cid in sorted(contracts) for c in contracts[cid]]
+    return unit_key(data.registry_key, CACHE_VERSION, data.ledgers_key.get("contracts"), rows)
 
 
 def _cache_file(cache: Path, common: str, root, quarter: Quarter, shown: list[Statement]) -> Path:
