@@ -247,7 +247,7 @@ class Dataset:
         for (cid, _), statement in self.statements.items():
             index.setdefault(cid, []).append(statement)
         for statements in index.values():
-            statements.sort(key=lambda s: s.quarter)
+            statements.sort(key=lambda s: (s.quarter.year, s.quarter.q))  # not Quarter's __lt__
         return index
 
     def valid_rows(self, ledger: str) -> list:

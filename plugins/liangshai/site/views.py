@@ -334,14 +334,14 @@ def company_views(views: dict[str, CommunityView], ledgers: LedgerIndex) -> dict
 def verification_index(data: Dataset) -> dict[str, list]:
     """Every verification code ever printed, current or corrected: code → [id, quarter, now]."""
     index: dict[str, list] = {}
-    # in community and quarter order (a Quarter's own comparison is Python code: slow here)
-    by_key = sorted(data.statements.items(), key=lambda kv: (kv[0][0], kv[0][1].year, kv[0][1].q))
-    for (cid, q), s in by_key:
-        if not s.valid:
-            continue
-        for correction in s.corrections:
-            index.setdefault(correction.old_code, [cid, str(q), False])
-        index[s.verification_code] = [cid, str(q), True]
+    for cid in sorted({cid for cid, _ in data.statements}):  # in community, then quarter order
+        for s in data.statements_of(cid):
+            if not s.valid:
+                continue
+            quarter = str(s.quarter)
+            for correction in s.corrections:
+                index.setdefault(correction.old_code, [cid, quarter, False])
+            index[s.verification_code] = [cid, quarter, True]
     return index
 
 
