@@ -221,7 +221,7 @@ class Dataset:
     report: Report
     root: Path | None = None
     registry_key: str = ""
-    ledgers_key: dict = field(default_factory=dict)  # load.inputs.ledgers_key: each ledger's
+    ledgers_key: dict = field(default_factory=dict)  # each ledger's files: load.inputs.ledgers_key
     seal_log: object = None  # load.seals.SealLog: the seal files as read, published with the site
     contracts: dict = field(default_factory=dict)  # community id -> its valid Contracts
 

@@ -38,7 +38,7 @@ class Inputs:
     communities: list[Record] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)  # quarter folders, read by validate
     ledgers: dict[str, list[Record]] = field(default_factory=dict)
-    ledgers_key: dict[str, str] = field(default_factory=dict)  # each ledger's (ledgers_key)
+    ledgers_key: dict[str, str] = field(default_factory=dict)  # digest of each one's files
     seals: SealLog = field(default_factory=SealLog)
 
 

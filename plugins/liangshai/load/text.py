@@ -23,7 +23,9 @@ def read_csv(path: Path, table: Table, root: Path, report: Report) -> list[Recor
     return csv_records(Source(path, root, report), table)[0]
 
 
-def csv_records(source: Source, table: Table, digests: list | None = None) -> tuple[list, list]:
+def csv_records(
+    source: Source, table: Table, digests: list | None = None
+) -> tuple[list[Record], list]:
     """Records of a CSV file, and the file-level errors (which spoil every row of it). With
     `digests`, each row's row_digest goes to it as the row is read, the header's first."""
     problems = source.report.problems

@@ -216,7 +216,7 @@ REFERENCE = ("communities.csv", "districts.csv", *(f"{n}.csv" for n in LEDGERS),
 
 def tables(data: Dataset) -> dict[str, str]:
     """The reference tables (REFERENCE) as CSV text, by file name: made from the registry,
-    the settings and the ledgers' valid rows alone (site.units.Units.reference)."""
+    the settings and the ledgers' valid rows alone (site.units.Units.of_ledgers)."""
     communities = [{**vars(c), "district": c.district} for _, c in sorted(data.communities.items())]
     out = {
         "communities.csv": csv_table(_columns("communities"), communities),
