@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import build
+from liangshai.assess.metrics import compute
 from liangshai.quarter import Quarter
 from liangshai.validate.completeness import Contract
 from liangshai.validate.folder import validate_folder
@@ -315,3 +316,21 @@ def test_a_quarter_checked_again_reads_only_the_statements_that_changed(
         assert len([a for a in checked if a[1].quarter == Quarter.parse(quarter)]) > 100
         fresh = validate_folder(data)
         assert [repr(p) for p in again.report.problems] == [repr(p) for p in fresh.report.problems]
+
+
+@pytest.mark.parametrize("which", ["sample_copy", "demo_200"])
+def test_the_candidates_from_the_views_are_those_of_each_quarter(which, request):
+    """The site lists each quarter's 通报 candidates from its community views' judgments;
+    they are the ones candidates() finds from the data (as the monthly export does)."""
+    from liangshai.assess.ledgers import LedgerIndex
+    from liangshai.assess.watch import candidates, candidates_of
+    from liangshai.site.views import all_views
+
+    data = validate_folder(request.getfixturevalue(which))
+    metrics = compute(data)
+    views = all_views(data, metrics, LedgerIndex(data))
+    found = candidates_of(views.values(), metrics.quarters)
+    assert list(found) == metrics.quarters
+    assert found == {q: candidates(data, metrics.statuses, q) for q in metrics.quarters}
+    assert sum(len(x.flags) > 0 for q in found for x in found[q]) > 0
+    assert sum(x.status.value == "missing" for q in found for x in found[q]) > 0

@@ -44,9 +44,29 @@ def candidates(data: Dataset, statuses: dict, quarter: Quarter) -> list[Candidat
             flags = tuple(f for f in red_flags(c, statement) if f.code in WATCHED)
         if status in LISTED or flags:
             out.append(Candidate(c, quarter, status, flags))
-    return sorted(
-        out, key=lambda x: (x.community.district, x.community.company or "", x.community.id)
-    )
+    return sorted(out, key=_listed)
+
+
+def candidates_of(views, quarters: list[Quarter]) -> dict[Quarter, list[Candidate]]:
+    """Each quarter's candidates, as candidates() finds them, from what the community views
+    (site.views.CommunityView) judged already: each active quarter's status, statement and
+    red flags (made once for the pages, not again for every quarter's list)."""
+    out: dict[Quarter, list[Candidate]] = {q: [] for q in quarters}
+    for view in views:
+        for qv in view.quarters:
+            listed = out.get(qv.quarter)
+            if listed is None:  # not a quarter the metrics judge
+                continue
+            flags = ()
+            if qv.statement is not None and qv.status is not Status.INVALID:
+                flags = tuple(f for f in qv.flags if f.code in WATCHED)
+            if qv.status in LISTED or flags:
+                listed.append(Candidate(view.community, qv.quarter, qv.status, flags))
+    return {q: sorted(found, key=_listed) for q, found in out.items()}
+
+
+def _listed(x: Candidate) -> tuple:
+    return (x.community.district, x.community.company or "", x.community.id)
 
 
 def counts(found: list[Candidate]) -> dict[str, int]:

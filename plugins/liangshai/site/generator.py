@@ -14,7 +14,7 @@ from pelican.generators import Generator
 
 from ..assess.ledgers import LedgerIndex
 from ..assess.metrics import compute
-from ..assess.watch import candidates
+from ..assess.watch import candidates_of
 from ..parallel import WorkerFailed, in_parallel
 from ..settings import setting_path
 from ..validate.folder import blocking, gc_paused, validate_folder
@@ -44,8 +44,7 @@ class LiangshaiGenerator(Generator):
             for view in self.views.values():
                 self.by_district.setdefault(view.community.district, []).append(view)
             self.companies = company_views(self.views, self.ledgers)
-            statuses, quarters = self.metrics.statuses, self.metrics.quarters
-            self.candidates = {q: candidates(data, statuses, q) for q in quarters}  # 通报
+            self.candidates = candidates_of(self.views.values(), self.metrics.quarters)  # 通报
         self.urls = Urls(s, data.settings.get("site_url", ""))
         self.posters = Posters(data, self.views, Path(self.theme), self.cache(), self.urls)
         self.posted = self.posters.posted()
