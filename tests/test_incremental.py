@@ -33,10 +33,10 @@ def test_incremental_build_equals_full_build(folder, tmp_path):
     )
     log = io.StringIO()
     assert build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=log) == 0
-    # kept: rongyin-huayuan, its company, 12 of 13 districts, the reference tables and the
-    # ledgers page;
-    # re-rendered: minjiang-xincun, its company and its district (台江), and the city pages
-    assert "16 个单元未变化" in log.getvalue()
+    # kept: rongyin-huayuan, its company, 12 of 13 districts, the reference tables, the
+    # ledgers page and both quarters' 通报 pages (a note lists no one); re-rendered:
+    # minjiang-xincun, its company and its district (台江), and the other city pages
+    assert "18 个单元未变化" in log.getvalue()
     fresh = tmp_path / "fresh"
     assert build(folder.root, fresh, cache=tmp_path / "other-cache") == 0
     assert tree(out) == tree(fresh)
@@ -122,6 +122,35 @@ def test_what_ledgers_make_is_kept_until_what_it_is_made_of_changes(sample_copy,
     fourth = built()
     assert fourth["data/contracts.csv"] != third["data/contracts.csv"]
     assert "福州某某传媒" in (out / "data/contracts.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_quarters_watch_page_is_made_again_when_its_list_changes(sample_copy, tmp_path):
+    """Each quarter's 通报 page is kept while its candidates are as they were: a statement
+    withdrawn puts its community on that quarter's list (未公示), and only that page is
+    made again."""
+    folder = Folder(tmp_path / "data")
+    shutil.copytree(sample_copy, folder.root)
+    shutil.rmtree(folder.path("seals"))  # free to change any quarter
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    pages = {p.parent.name: p.stat().st_ino for p in out.glob("watch/*/index.html")}
+    gone = folder.rows("statements/2025Q1/statements.csv")[0]["community_id"]
+    for name in ("statements", "items"):
+        folder.edit(
+            f"statements/2025Q1/{name}.csv",
+            lambda rows: rows.__setitem__(
+                slice(None), [r for r in rows if r["community_id"] != gone]
+            ),
+        )
+    assert build(folder.root, out, cache=cache) == 0
+    fresh = tmp_path / "fresh"
+    assert build(folder.root, fresh, cache=tmp_path / "fresh-cache") == 0
+    assert tree(out) == tree(fresh)
+    now = {p.parent.name: p.stat().st_ino for p in out.glob("watch/*/index.html")}
+    assert [q for q in now if now[q] != pages[q]] == ["2025Q1"]
+    name = folder.rows("communities.csv")
+    listed = next(r["name"] for r in name if r["id"] == gone)
+    assert listed in (out / "watch/2025Q1/index.html").read_text(encoding="utf-8")
 
 
 def test_unit_keys_tell_apart_what_a_page_may_show():

@@ -115,11 +115,12 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.icons, out, self.theme),
             partial(sitefiles.robots, out),
         ]
-        tables_kept, page_kept = units.of_ledgers(article_slugs(self.context))
+        articles, quarters = article_slugs(self.context), self.metrics.quarters
+        tables_kept, kept = units.city(articles, self.candidates, quarters)
         if not tables_kept:
             jobs.append(partial(sitefiles.reference_tables, out, data))
         for kind, key, context in pages.site_pages(self, data, self.metrics):
-            if not (kind == "ledgers" and page_kept):
+            if (kind, key) not in kept:
                 jobs.append(partial(page, kind, key, context))
         latest = self.metrics.quarters[-1], self.candidates[self.metrics.quarters[-1]]
         for slug, district in data.districts.items():

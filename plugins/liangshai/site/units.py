@@ -59,6 +59,16 @@ class Units:
         key = unit_key(self.global_key, district, members, rates, ledgers)
         return key, [self.urls.save_as("district", district.slug)]
 
+    def city(self, articles: set[str], candidates: dict, quarters: list) -> tuple[bool, set]:
+        """Whether the reference tables are kept, and which city pages are, as (kind, key):
+        the ledgers page, and each quarter's 通报 page (`candidates`: assess.watch's)."""
+        tables, ledgers = self.of_ledgers(articles)
+        kept = {("ledgers", "")} if ledgers else set()
+        for q, found in candidates.items():
+            if self.reused(self.watch(q, found, quarters)):
+                kept.add(("watch", str(q)))
+        return tables, kept
+
     def of_ledgers(self, articles: set[str]) -> tuple[bool, bool]:
         """Whether the reference tables (datapackage.tables) and the city's ledgers page are
         kept: units made from the registry and the ledgers alone. Their rows are the
@@ -78,6 +88,15 @@ class Units:
         return tuple(
             self.reused((unit_key(self.global_key, name, *parts), files)) for name, files in units
         )
+
+    def watch(self, quarter, found: list, quarters: list) -> tuple[str, list[str]]:
+        """A quarter's 通报 page: its candidates (assess.watch: each one's community, status
+        and watched flags; their names, companies and districts are the registry's) and the
+        quarters it links to."""
+        listed = [(x.community.id, x.status.value, [f.code for f in x.flags]) for x in found]
+        shown = (self.data.registry_key, str(quarter), [str(q) for q in quarters], listed)
+        page = self.urls.save_as("watch", str(quarter))
+        return unit_key(self.global_key, "watch", *shown), [page]
 
     def reused(self, unit: tuple[str, list[str]]) -> bool:
         """Record the unit for the next build; True if its files are unchanged and kept."""
