@@ -72,6 +72,7 @@ class Source:
         self._data: bytes | bool | None = False  # False: not read yet; None: unreadable
         self._text: str | bool | None = False
         self.sheet: str | None = None  # the worksheet being read, for a workbook
+        self.digest: bytes | None = None  # SHA-256 of the bytes, once a reader took it
 
     def problem(self, code: str, **kw):
         if self.sheet is not None:

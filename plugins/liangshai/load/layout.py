@@ -217,7 +217,7 @@ def _files(folder: Path, root: Path, report: Report, fix: str, first=()) -> list
         data = source.read_bytes()
         if data is None:
             continue
-        digest = hashlib.sha256(data).digest()
+        source.digest = digest = hashlib.sha256(data).digest()
         if digest in seen:
             source.problem("duplicate-file", details={"other": seen[digest].name})
             continue

@@ -153,7 +153,8 @@ def _cache_path(data: Dataset, folder: Path, group: Group, cache: Path) -> Path:
     h = hashlib.sha256(repr((data.registry_key, folder.name, group.name)).encode())
     for source in group.sources():
         content = source.read_bytes() or b""
-        h.update(repr((source.name, len(content))).encode() + content)
+        digest = source.digest or hashlib.sha256(content).digest()  # the layout's, if taken
+        h.update(repr((source.name, len(content))).encode() + digest)
     name = f"{place(folder, group.name)}-{h.hexdigest()[:40]}.pickle"
     return Path(cache) / "validation" / name
 
