@@ -157,3 +157,30 @@ def test_random_edits_give_what_reading_whole_gives(edited, seed):
                 )
         write(folder, rel, rows)
         check()
+
+
+def test_the_same_rows_saved_by_excel_or_libreoffice(edited, tmp_path):
+    """Saved again by a spreadsheet program: Excel's "CSV UTF-8" (a BOM, CRLF, every cell
+    quoted) and "Unicode text" (UTF-16, tab-separated) keep the cells, so every row is taken
+    as it was; LibreOffice's CSV filter may write a cell otherwise (by version and locale),
+    which is then read as changed. The result is a fresh validation's either way."""
+    from conftest import soffice
+
+    folder, check = edited
+    rows = lines(folder, ITEMS)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerows(rows)
+    folder.write(ITEMS, "\ufeff" + buf.getvalue())
+    assert check()
+    buf = io.StringIO()
+    csv.writer(buf, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    folder.write(ITEMS, buf.getvalue(), encoding="utf-16")
+    assert check()
+    write(folder, ITEMS, rows)
+    resaved = soffice(folder.path(ITEMS), "csv", tmp_path / "lo")
+    shutil.copyfile(resaved, folder.path(ITEMS))
+    check()
+    rows = lines(folder, ITEMS)
+    rows[7][5] = "1.00"  # and an edit after the program's save: through it
+    write(folder, ITEMS, rows)
+    assert check()
