@@ -39,11 +39,10 @@ def candidates(data: Dataset, statuses: dict, quarter: Quarter) -> list[Candidat
         if status is None:
             continue
         statement = data.statements.get((cid, quarter))
-        flags = ()
-        if statement is not None and status is not Status.INVALID:
-            flags = tuple(f for f in red_flags(c, statement) if f.code in WATCHED)
-        if status in LISTED or flags:
-            out.append(Candidate(c, quarter, status, flags))
+        judged = statement is not None and status is not Status.INVALID
+        found = _candidate(c, quarter, status, statement, red_flags(c, statement) if judged else ())
+        if found:
+            out.append(found)
     return sorted(out, key=_listed)
 
 
@@ -57,12 +56,19 @@ def candidates_of(views, quarters: list[Quarter]) -> dict[Quarter, list[Candidat
             listed = out.get(qv.quarter)
             if listed is None:  # not a quarter the metrics judge
                 continue
-            flags = ()
-            if qv.statement is not None and qv.status is not Status.INVALID:
-                flags = tuple(f for f in qv.flags if f.code in WATCHED)
-            if qv.status in LISTED or flags:
-                listed.append(Candidate(view.community, qv.quarter, qv.status, flags))
+            found = _candidate(view.community, qv.quarter, qv.status, qv.statement, qv.flags)
+            if found:
+                listed.append(found)
     return {q: sorted(found, key=_listed) for q, found in out.items()}
+
+
+def _candidate(community, quarter, status, statement, flags) -> Candidate | None:
+    """A candidate if the quarter's status lists it, or a watched red flag of its statement
+    does (a statement not judged, 数据有误, raises none); else None."""
+    if statement is None or status is Status.INVALID:
+        flags = ()
+    watched = tuple(f for f in flags if f.code in WATCHED)
+    return Candidate(community, quarter, status, watched) if status in LISTED or watched else None
 
 
 def _listed(x: Candidate) -> tuple:

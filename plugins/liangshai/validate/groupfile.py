@@ -73,9 +73,6 @@ def index(path: Path):
         return None
 
 
-_SHARED = ("community_id", "prepared_by", "quarter", "published_on", "file")  # see load()
-
-
 def load(path: Path, memo: dict) -> Part | None:
     """A group as save() wrote it; each statement's items stay in the file until used. What
     repeats from quarter to quarter (a community's id, who prepared it, the quarter, the
@@ -101,7 +98,7 @@ def load(path: Path, memo: dict) -> Part | None:
     if end != st.st_size or not ours or not all(isinstance(r, Report) for r in reports):
         return None
     stamp, one = file_stamp(st), memo.setdefault
-    for s in statements:  # the fields of _SHARED, spelled out: faster than by name
+    for s in statements:  # each field spelled out: faster than getattr by name
         offset, size, n = s.items
         s.items = Stored(where, base + offset, size, n, stamp, held)
         s.community_id = one(s.community_id, s.community_id)
