@@ -9,6 +9,7 @@ undecodable lines are named and the rest of the file is still read.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import stat
 import zipfile
@@ -72,7 +73,7 @@ class Source:
         self._data: bytes | bool | None = False  # False: not read yet; None: unreadable
         self._text: str | bool | None = False
         self.sheet: str | None = None  # the worksheet being read, for a workbook
-        self.digest: bytes | None = None  # SHA-256 of the bytes, once a reader took it
+        self._sha256: bytes | None = None
 
     def problem(self, code: str, **kw):
         if self.sheet is not None:
@@ -86,6 +87,13 @@ class Source:
             if self._data is not None:
                 self.report.read.append(self.name)
         return self._data
+
+    def sha256(self) -> bytes:
+        """SHA-256 of the file's bytes (of none, when it cannot be read), taken once: the
+        layout tells copies apart by it, and the caches key on it."""
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.read_bytes() or b"").digest()
+        return self._sha256
 
     def _read(self, limit: int) -> bytes | None:
         kind = irregular(self.path, self.root)

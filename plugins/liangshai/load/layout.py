@@ -10,7 +10,6 @@ another name or letter case is read when its header is recognisable.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 from dataclasses import dataclass, field
@@ -217,7 +216,7 @@ def _files(folder: Path, root: Path, report: Report, fix: str, first=()) -> list
         data = source.read_bytes()
         if data is None:
             continue
-        source.digest = digest = hashlib.sha256(data).digest()
+        digest = source.sha256()
         if digest in seen:
             source.problem("duplicate-file", details={"other": seen[digest].name})
             continue

@@ -39,7 +39,7 @@ class Tables:
         # what the reading reports depends on the bytes, the table, the name it reports
         # under, and whether the text was decoded already (then its lines were reported)
         head = repr((VERSION, package_digest(), table.name, source.name, source.decoded))
-        key = hashlib.sha256(head.encode() + b"\0" + data).hexdigest()[:40]
+        key = hashlib.sha256(head.encode() + b"\0" + source.sha256()).hexdigest()[:40]
         path = self.folder / f"{where}-{key}.pickle"
         self.used.append(path)
         self.places.add(where)

@@ -152,9 +152,8 @@ def _cache_path(data: Dataset, folder: Path, group: Group, cache: Path) -> Path:
     settings' and the code's (Dataset.registry_key)."""
     h = hashlib.sha256(repr((data.registry_key, folder.name, group.name)).encode())
     for source in group.sources():
-        content = source.read_bytes() or b""
-        digest = source.digest or hashlib.sha256(content).digest()  # the layout's, if taken
-        h.update(repr((source.name, len(content))).encode() + digest)
+        size = len(source.read_bytes() or b"")
+        h.update(repr((source.name, size)).encode() + source.sha256())
     name = f"{place(folder, group.name)}-{h.hexdigest()[:40]}.pickle"
     return Path(cache) / "validation" / name
 
