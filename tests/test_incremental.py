@@ -516,6 +516,63 @@ def test_city_files_are_copied_only_from_what_the_last_build_wrote(folder, tmp_p
     assert not (cache / "opendata.sqlite").exists()
 
 
+def test_the_city_files_thread_waits_for_fragments_and_gives_up_when_none_will_come(tmp_path):
+    """The city files are joined in another thread as the fragments are put: a fragment
+    is waited for until it is put, and asked for once no more are coming, it is an error
+    (never a build that hangs)."""
+    import threading
+
+    from liangshai.site.joined import Scratch
+
+    scratch, got = Scratch(tmp_path), []
+    reader = threading.Thread(target=lambda: got.append(scratch.get("b")))
+    reader.start()
+    scratch.put("a", {"piece": "甲"})
+    reader.join(0.05)
+    assert reader.is_alive() and not got  # "b" not put yet: still waiting
+    scratch.put("b", {"piece": "乙"})
+    reader.join()
+    assert got == [{"piece": "乙"}] and scratch.get("a") == {"piece": "甲"}
+    scratch.all_put()
+    with pytest.raises(KeyError):
+        scratch.get("c")
+    scratch.close()
+
+
+def test_a_page_that_fails_while_the_city_files_are_joined_fails_the_build(
+    folder, tmp_path, monkeypatch
+):
+    """A community page that cannot be made ends the build with its error: the thread that
+    joins the city files, waiting for that community's fragment, gives up and is joined;
+    the published site is the last one, whole."""
+    import threading
+
+    from liangshai.site.generator import LiangshaiGenerator
+
+    out, cache = tmp_path / "publish", tmp_path / "cache"
+    assert build(folder.root, out, cache=cache) == 0
+    before = tree(out)
+    write = LiangshaiGenerator.write_community
+
+    def fails(self, out, view, key):
+        if view.community.id == "minjiang-xincun":
+            raise RuntimeError("模板出错")
+        return write(self, out, view, key)
+
+    monkeypatch.setattr(LiangshaiGenerator, "write_community", fails)
+    folder.edit("statements/2024Q2/statements.csv", lambda rows: rows[1].update(note="改"))
+    threads = threading.active_count()
+    with pytest.raises(RuntimeError, match="模板出错"):
+        build_site(ROOT / "pelicanconf.py", out, data=folder.root, cache=cache, out=io.StringIO())
+    assert threading.active_count() == threads  # the city files' thread ended with it
+    assert tree(out) == before
+    monkeypatch.undo()
+    assert build(folder.root, out, cache=cache) == 0
+    fresh = tmp_path / "fresh"
+    assert build(folder.root, fresh, cache=tmp_path / "fresh-cache") == 0
+    assert tree(out) == tree(fresh)
+
+
 def test_tampered_build_records_mean_a_full_build(folder, tmp_path):
     """The build's own records in the cache, overwritten with JSON of the wrong shape (or
     with nothing readable), are not trusted: the site is built in full, then kept."""

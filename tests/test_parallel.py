@@ -48,3 +48,22 @@ def test_a_failing_worker_is_reported(tmp_path):
     jobs = [partial(fails_in_a_child, os.getpid()) for _ in range(200)]
     with pytest.raises(WorkerFailed):
         in_parallel(2, jobs, lambda _: None, tmp_path, least=1)
+
+
+@pytest.mark.parametrize("least", [1, 1000])  # forked workers, and the jobs run here
+def test_started_is_called_once_before_any_job_in_this_process(tmp_path, least):
+    """`started` (CityFiles starts its thread there) runs once, in this process, after the
+    workers are forked and before a job runs here."""
+    out = tmp_path / "ran"
+    out.mkdir()
+    calls = []
+
+    def started():
+        calls.append((os.getpid(), sorted(os.listdir(out))))
+
+    jobs = [partial(job, k, out) for k in range(50)]
+    in_parallel(2, jobs, lambda _: None, tmp_path, least=least, started=started)
+    assert len(calls) == 1
+    pid, ran = calls[0]
+    assert pid == os.getpid()
+    assert not [name for name in ran if name.endswith(f"-{pid}")]  # none of its jobs yet

@@ -18,9 +18,10 @@ class WorkerFailed(Exception):
     """A forked worker died or raised; its jobs' results are missing."""
 
 
-def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 100):
+def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 100, started=None):
     """Run every job (a function of no arguments) and `collect(result)` of each in this
-    process, in no particular order.
+    process, in no particular order. `started()`, if given, is called once the workers are
+    forked, before any job runs: a thread it starts is not forked with them.
 
     The jobs are shared out over forked processes as they go: each process takes the next job
     nobody has taken (a counter in shared memory), so a slow job does not hold the rest up.
@@ -29,6 +30,8 @@ def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 1
     `scratch`, one pickle per job, so no share of them is ever held in memory whole.
     """
     if workers < 2 or len(jobs) < least or not hasattr(os, "fork"):
+        if started:
+            started()
         for job in jobs:
             collect(job())
         return
@@ -61,6 +64,8 @@ def in_parallel(workers: int, jobs: list, collect, scratch: Path, least: int = 1
             finally:
                 os._exit(code)
         children[pid] = path
+    if started:
+        started()
     try:
         for job in mine():
             collect(job())

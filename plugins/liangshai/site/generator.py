@@ -7,6 +7,7 @@ where it goes, in urls.py; how it is written, in output.py and sitefiles.py.
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 from pathlib import Path
 
@@ -88,19 +89,21 @@ class LiangshaiGenerator(Generator):
                 lambda kv: kv and city.put(*kv),
                 self.cache(),
                 s["LIANGSHAI_PARALLEL_LEAST"],
+                started=partial(city.start, Path(self.output_path), keys),
             )
             sitefiles.sitemap(out, reuse.kept if reuse else [], self.redirects())
-            city.write(Path(self.output_path), keys)
+            city.finish()
         except WorkerFailed:
             raise BuildError("生成页面时出错（详见上方日志）") from None
         finally:
             city.close()
 
     def jobs(self, out: Output, units: Units, city: CityFiles) -> tuple[list, list[str]]:
-        """Every page and file but the city-wide data files, as jobs for in_parallel (the
-        slowest first), and the fragment keys of the city files. A community, company or
-        district whose unit is unchanged since the last build is left out; its files kept,
-        and its share of the city files copied from the last build's."""
+        """Every page and file but the city-wide data files, as jobs for in_parallel, and the
+        fragment keys of the city files. A community, company or district whose unit is
+        unchanged since the last build is left out; its files kept, and its share of the city
+        files copied from the last build's. The communities come first, in the city files'
+        order (CityFiles joins them as they come), then the rest, the slowest first."""
         data, page = self.data, out.page
         jobs = [
             partial(sitefiles.blank_templates, out),
@@ -129,17 +132,17 @@ class LiangshaiGenerator(Generator):
             if not units.reused(units.district(district, views, ledgers)):
                 context = pages.district_page(data, self.metrics, district, views, ledgers, latest)
                 jobs.append(partial(page, "district", slug, context))
-        keys = {}
-        for cid, view in self.views.items():
+        keys, communities = {}, []
+        for cid, view in sorted(self.views.items()):
             keys[cid] = key = units.community(view)[0]
             if not units.reused(units.community(view)):
-                jobs.append(partial(self.write_community, out, view, key))
+                communities.append(partial(self.write_community, out, view, key))
             elif not city.has(key):  # kept page, but the last build's city files are lost
                 city.put(key, community_fragment(self.data, self.metrics, self.urls, view))
         for co in self.companies.values():
             if not units.reused(units.company(co)):
                 jobs.append(partial(page, "company", co.code, pages.company_page(data, co, latest)))
-        return jobs, [keys[cid] for cid in sorted(keys)]
+        return communities + jobs, list(keys.values())
 
     def write_community(self, out: Output, view, key: str) -> tuple[str, opendata.Fragment]:
         """A community's page, downloads, feed and redirects; its share of the city-wide files
@@ -185,7 +188,11 @@ class LiangshaiGenerator(Generator):
 class CityFiles:
     """The city-wide data files (opendata's and messages'), joined from the communities'
     fragments: those this build made, kept on disk until then, and the others' pieces copied
-    from the last build's files (joined.py)."""
+    from the last build's files (joined.py).
+
+    They are joined in a thread of their own while the pages are rendered (`start`, once the
+    workers are forked; `finish` waits for it): copying the kept pieces, hundreds of MB at
+    province scale, is the kernel's work and lets the renderers run meanwhile."""
 
     def __init__(self, cache: Path, folder: str, data, metrics, reuse):
         (cache / "opendata.sqlite").unlink(missing_ok=True)  # an earlier release's store
@@ -195,15 +202,34 @@ class CityFiles:
         self.last = joined.LastIndex(self.index, previous, self.layout)
         self.made = joined.Scratch(cache)
         self.put, self.has = self.made.put, self.last.has
+        self.thread: threading.Thread | None = None
+        self.failed: BaseException | None = None
 
     def parts(self, key: str) -> dict[str, str]:
         fragment = self.made.get(key)
         return {**opendata.city_parts(fragment), **messages.parts(fragment.messages)}
 
-    def write(self, output: Path, keys: list[str]) -> None:
-        joined.write(output / self.folder, self.layout, keys, self.parts, self.last, self.index)
+    def start(self, output: Path, keys: list[str]) -> None:
+        self.thread = threading.Thread(target=self._write, args=(output, keys), name="city-files")
+        self.thread.start()
+
+    def _write(self, output: Path, keys: list[str]) -> None:
+        try:
+            joined.write(output / self.folder, self.layout, keys, self.parts, self.last, self.index)
+        except BaseException as exc:  # raised again in the build's thread, by finish()
+            self.failed = exc
+
+    def finish(self) -> None:
+        """Wait for the files, once every fragment is put."""
+        self.made.all_put()
+        self.thread.join()
+        if self.failed is not None:
+            raise self.failed
 
     def close(self) -> None:
+        self.made.all_put()  # a writer waiting for fragments that will never come gives up
+        if self.thread is not None:
+            self.thread.join()
         self.made.close()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -34,22 +35,39 @@ VERSION = 1
 
 class Scratch:
     """This build's new fragments, kept in an unnamed file as the renderers hand them back and
-    read back one at a time: at province scale a full build's are over a GB of text."""
+    read back one at a time: at province scale a full build's are over a GB of text.
+
+    The files are joined by another thread while the pages are rendered (CityFiles): `get`
+    waits for a fragment not yet put, until `all_put` says that no more are coming."""
 
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         self.file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 -- closed by close()
         self.at: dict[str, int] = {}
+        self.ready, self.complete = threading.Condition(), False
 
     def put(self, key: str, fragment) -> None:
-        self.at[key] = self.file.seek(0, os.SEEK_END)
-        pickle.dump(fragment, self.file, protocol=5)
+        with self.ready:
+            self.at[key] = self.file.seek(0, os.SEEK_END)
+            pickle.dump(fragment, self.file, protocol=5)
+            self.ready.notify_all()
+
+    def all_put(self) -> None:
+        with self.ready:
+            self.complete = True
+            self.ready.notify_all()
 
     def get(self, key: str):
-        self.file.seek(self.at[key])
-        return pickle.load(self.file)
+        with self.ready:
+            while key not in self.at:
+                if self.complete:
+                    raise KeyError(f"no fragment was made for unit {key}")
+                self.ready.wait()
+            self.file.seek(self.at[key])
+            return pickle.load(self.file)
 
     def close(self) -> None:
+        self.all_put()
         self.file.close()
 
 
