@@ -325,3 +325,18 @@ def sample_site(tmp_path_factory, sample_copy) -> Path:
     out = tmp_path_factory.mktemp("site") / "publish"
     assert build(sample_copy, out) == 0
     return out
+
+
+def share_a_code(folder: Folder, monkeypatch) -> str:
+    """Make minjiang-xincun's 2024Q2 statement print rongyin-huayuan's 2024Q1 verification
+    code, as two statements of a province's 800,000 do by chance (a code is 32 bits of the
+    fingerprint); returns the code."""
+    from liangshai import model
+    from liangshai.quarter import Quarter
+
+    data = folder.validate()
+    first = data.statement("rongyin-huayuan", Quarter(2024, 1)).fingerprint
+    second = data.statement("minjiang-xincun", Quarter(2024, 2)).fingerprint
+    short = model.short_code
+    monkeypatch.setattr(model, "short_code", lambda f: short(first if f == second else f))
+    return short(first)

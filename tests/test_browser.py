@@ -10,6 +10,7 @@ import functools
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -38,14 +39,23 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server(sample_site):
-    handler = functools.partial(_Quiet, directory=str(sample_site))
+@contextmanager
+def serving(site):
+    """A site served on localhost (fetch() needs http, not file://): its address."""
+    handler = functools.partial(_Quiet, directory=str(site))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(sample_site):
+    with serving(sample_site) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +316,52 @@ def test_a_data_error_page_reads_on_the_smallest_phone(folder, tmp_path, browser
     found = page.evaluate(MEASURE, {"least": 15.95, "target": 44})
     page.close()
     assert found["scroll"] <= 0 and not found["small"] and not found["targets"], found
+
+
+def test_a_verification_code_on_a_phone(folder, tmp_path, browser, monkeypatch):
+    """An owner types the code from the lift poster: a code of one statement leads to it; a
+    code two statements share lists both, so that the owner of either finds their own; a
+    code nobody printed is said to be unknown. Only the lookup file of the code's first two
+    digits is fetched (a few KB), never the whole verify.json."""
+    from conftest import build, share_a_code
+    from liangshai.quarter import Quarter
+
+    shared = share_a_code(folder, monkeypatch)
+    site = tmp_path / "site"
+    assert build(folder.root, site) == 0
+    alone = folder.validate().statement("minjiang-xincun", Quarter(2024, 1)).verification_code
+    page = browser.new_page(viewport=PHONE)
+    with serving(site) as address:
+        foreign = _no_other_hosts(page, address)
+        page.goto(address + "/verify/")
+        results = page.locator("#verify-result p")
+        page.fill("#code", alone.lower().replace("-", ""))  # as typed in a hurry
+        page.wait_for_selector("#verify-result a")
+        assert results.count() == 1 and results.first.inner_text().startswith("核验码有效")
+        assert (
+            page.locator("#verify-result a")
+            .get_attribute("href")
+            .endswith("/c/minjiang-xincun/#q-2024Q1")
+        )
+        page.fill("#code", shared)
+        page.wait_for_function("document.querySelectorAll('#verify-result a').length === 2")
+        assert "同时属于 2 份公示表" in results.first.inner_text()
+        links = page.locator("#verify-result a")
+        assert [links.nth(k).inner_text() for k in range(2)] == [
+            "minjiang-xincun 2024Q2",
+            "rongyin-huayuan 2024Q1",
+        ]
+        page.fill("#code", "0000-0000")
+        page.wait_for_selector("text=没有找到核验码 0000-0000")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"] and foreign() == []
+        fetched = page.evaluate(
+            "performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)"
+        )
+        lookups = sorted(u for u in fetched if u.endswith(".json"))
+        prefixes = {alone[:2], shared[:2], "00"}
+        assert lookups == sorted(f"/verify/codes/{p}.json" for p in prefixes)
+    page.close()
 
 
 # 长辈模式: what the MIIT 2021 rules and WeChat's care mode ask for, on every page type.

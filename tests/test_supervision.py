@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from conftest import ROOT, build, seal
+from conftest import ROOT, build, seal, share_a_code
 from liangshai.assess.metrics import CITY, compute
 from liangshai.exports.monthly import write_report
 from liangshai.quarter import Quarter
@@ -194,6 +194,33 @@ def test_sealed_statement_cannot_change_quietly(folder, site):
     assert [c.new_code for c in data.statement("rongyin-huayuan", Q1).corrections] == [new_code]
 
 
+def test_a_code_two_statements_share_leads_to_both(folder, site, monkeypatch, tmp_path):
+    """verify.json gives a code one statement (as it always has); the verify page's lookup
+    (verify/codes/<first two digits>.json, all 256 of them) gives every statement printed
+    with it, in community order, so that the owner of either finds their own."""
+
+    def shards(out):
+        files = sorted((out / "verify/codes").iterdir())
+        assert [f.name for f in files] == [f"{k:02X}.json" for k in range(256)]
+        return {c: v for f in files for c, v in json.loads(f.read_text(encoding="utf-8")).items()}
+
+    code, out = site()
+    assert code == 0
+    index = json.loads(page(out, "verify.json"))
+    assert shards(out) == {c: [v] for c, v in index.items()}  # no code shared: the same
+    shared = share_a_code(folder, monkeypatch)
+    out = tmp_path / "shared"  # the code is not an input: a site of its own
+    assert build(folder.root, out, cache=tmp_path / "shared-cache") == 0
+    both = [["minjiang-xincun", "2024Q2", True], ["rongyin-huayuan", "2024Q1", True]]
+    lookup = shards(out)
+    assert lookup[shared] == both
+    assert json.loads(page(out, f"verify/codes/{shared[:2]}.json"))[shared] == both
+    index = json.loads(page(out, "verify.json"))
+    assert index[shared] == both[1] and len(index) == len(lookup) == 4 - 1  # 4 statements
+    for path in ("c/minjiang-xincun/index.html", "c/rongyin-huayuan/index.html"):
+        assert shared in page(out, path)
+
+
 def test_deleting_a_sealed_statement_fails_the_build(folder, site):
     seal(folder, Q2)
     folder.edit("statements/2024Q2/statements.csv", lambda rows: rows.pop())
@@ -321,3 +348,37 @@ def test_sample_shows_its_correction(sample_copy, sample_site):
         (row,) = [r for r in csv.DictReader(f) if r["scenario"] == "corrected"]
     html = page(sample_site, f"c/{row['community_id']}/index.html")
     assert "更正说明" in html and "原公示" in html and "更正后" in html
+
+
+def test_each_code_leads_to_every_statement_printed_with_it():
+    """verify.json's rule (a code → the last statement whose current code it is, else the
+    first it was printed for) and the lookup's (→ every statement, each once, current if
+    it is its current code), over codes shared by chance and corrections' old codes."""
+    from types import SimpleNamespace as NS
+
+    from liangshai.site import codes
+
+    def statement(cid, q, code, old=()):
+        fixes = [NS(old_code=c) for c in old]
+        return NS(valid=True, quarter=q, verification_code=code, corrections=fixes)
+
+    rows = {
+        ("a", Q1): statement("a", Q1, "AAAA-0001", old=["OLD0-0001"]),
+        ("a", Q2): statement("a", Q2, "SAME-0001", old=["SAME-0001"]),  # corrected back
+        ("b", Q1): statement("b", Q1, "OLD0-0001"),  # a's old code is b's current one
+        ("b", Q2): statement("b", Q2, "AAAA-0001"),  # a's current code, by chance
+        ("c", Q1): statement("c", Q1, "OLD0-0001", old=["SAME-0001"]),
+    }
+    of = lambda cid: [s for (c, _), s in rows.items() if c == cid]  # noqa: E731
+    data = NS(statements=rows, statements_of=of)
+    index, shared = codes.printed(data)
+    assert index == {
+        "OLD0-0001": ["c", "2024Q1", True],
+        "AAAA-0001": ["b", "2024Q2", True],
+        "SAME-0001": ["a", "2024Q2", True],
+    }
+    assert shared == {
+        "OLD0-0001": [["a", "2024Q1", False], ["b", "2024Q1", True], ["c", "2024Q1", True]],
+        "AAAA-0001": [["a", "2024Q1", True], ["b", "2024Q2", True]],
+        "SAME-0001": [["a", "2024Q2", True], ["c", "2024Q1", False]],
+    }

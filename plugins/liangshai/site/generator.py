@@ -21,12 +21,12 @@ from ..settings import setting_path
 from ..validate.folder import blocking, gc_paused, validate_folder
 from ..validate.ledgers import check_cases
 from ..validate.seals import check_witness, witness
-from . import datapackage, feeds, joined, messages, opendata, pages, sitefiles
+from . import codes, datapackage, feeds, joined, messages, opendata, pages, sitefiles
 from .output import Output
 from .posters import Posters
 from .units import Units
 from .urls import Urls, link_code
-from .views import all_views, company_views, search_entries, verification_index
+from .views import all_views, company_views, search_entries
 
 
 class BuildError(Exception):
@@ -109,7 +109,7 @@ class LiangshaiGenerator(Generator):
             partial(sitefiles.blank_templates, out),
             partial(sitefiles.data_page, out, data),
             partial(self.write_posters, out),
-            lambda: out.file("verify.json", opendata.to_json(verification_index(data))),
+            partial(codes.write, out, data),
             lambda: out.file("search.json", opendata.to_json(search_entries(data))),
             partial(sitefiles.seal_log, out, data),
             partial(feeds.write_column_feed, out, self.env, self.context, data.settings),

@@ -24,7 +24,7 @@ from ..schema import FORMAT
 from ..validate.completeness import RULES as COMPLETENESS
 from . import charts
 from .posters import SCREEN_NAMES, SIZE_NAMES, Posted
-from .urls import Urls
+from .urls import CODES, Urls
 from .views import SUMMED, CommunityView, CompanyView, ListedCommunity, district_list
 
 
@@ -250,6 +250,7 @@ class VerifyPage:
 
     seal_files: list[SealFile]
     heads_url: str  # the chain heads, for machines
+    codes_url: str = f"{CODES}/{{prefix}}.json"  # the lookup, by a code's first two digits
 
 
 def verify_page(log: SealLog) -> VerifyPage:

@@ -16,6 +16,8 @@ from functools import cache
 from ..model import Community
 from ..settings import DEFAULTS, PAGES
 
+CODES = "verify/codes"  # the verify page's lookup files (site/codes.py), inside the site
+
 
 @cache  # asked for each quarter's messages and pages: 20,000 ids × quarters
 def link_code(community_id: str) -> str:

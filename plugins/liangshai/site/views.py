@@ -331,20 +331,6 @@ def company_views(views: dict[str, CommunityView], ledgers: LedgerIndex) -> dict
     }
 
 
-def verification_index(data: Dataset) -> dict[str, list]:
-    """Every verification code ever printed, current or corrected: code → [id, quarter, now]."""
-    index: dict[str, list] = {}
-    for cid in sorted({cid for cid, _ in data.statements}):  # in community, then quarter order
-        for s in data.statements_of(cid):
-            if not s.valid:
-                continue
-            quarter = str(s.quarter)
-            for correction in s.corrections:
-                index.setdefault(correction.old_code, [cid, quarter, False])
-            index[s.verification_code] = [cid, quarter, True]
-    return index
-
-
 @dataclass
 class ListedCommunity:
     community: Community
