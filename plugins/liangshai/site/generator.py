@@ -221,16 +221,18 @@ class CityFiles:
 
     def finish(self) -> None:
         """Wait for the files, once every fragment is put."""
-        self.made.all_put()
-        self.thread.join()
+        self._stop()
         if self.failed is not None:
             raise self.failed
 
     def close(self) -> None:
+        self._stop()
+        self.made.close()
+
+    def _stop(self) -> None:
         self.made.all_put()  # a writer waiting for fragments that will never come gives up
         if self.thread is not None:
             self.thread.join()
-        self.made.close()
 
 
 def article_slugs(context: dict) -> set[str]:

@@ -67,7 +67,6 @@ class Scratch:
             return pickle.load(self.file)
 
     def close(self) -> None:
-        self.all_put()
         self.file.close()
 
 
