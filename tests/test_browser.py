@@ -320,7 +320,8 @@ def test_a_data_error_page_reads_on_the_smallest_phone(folder, tmp_path, browser
 
 def test_a_verification_code_on_a_phone(folder, tmp_path, browser, monkeypatch):
     """An owner types the code from the lift poster: a code of one statement leads to it; a
-    code two statements share lists both, so that the owner of either finds their own; a
+    code two statements share lists both (typed in full-width characters, as a Chinese input
+    method gives them), so that the owner of either finds their own; a
     code nobody printed is said to be unknown. Only the lookup file of the code's first two
     digits is fetched (a few KB), never the whole verify.json."""
     from conftest import build, share_a_code
@@ -343,7 +344,8 @@ def test_a_verification_code_on_a_phone(folder, tmp_path, browser, monkeypatch):
             .get_attribute("href")
             .endswith("/c/minjiang-xincun/#q-2024Q1")
         )
-        page.fill("#code", shared)
+        wide = shared.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})  # a Chinese IME's
+        page.fill("#code", wide)
         page.wait_for_function("document.querySelectorAll('#verify-result a').length === 2")
         assert "同时属于 2 份公示表" in results.first.inner_text()
         links = page.locator("#verify-result a")
