@@ -304,6 +304,26 @@ def test_cached_validation_equals_fresh(sample_copy, tmp_path):
             assert isinstance(s.items, Stored) and len(s.items) == len(fresh.statements[key].items)
             assert list(s.items) == fresh.statements[key].items
             assert s.totals == fresh.statements[key].totals
+            # every other field (the cache pickles a statement as its fields, in order)
+            others = [f for f in type(s).__dataclass_fields__ if f != "items"]
+            assert [repr(getattr(s, f)) for f in others] == [
+                repr(getattr(fresh.statements[key], f)) for f in others
+            ]
+
+
+def test_a_statement_pickled_keeps_every_field(sample_copy):
+    """The cache pickles a statement as its fields in order, its fingerprint with them."""
+    import pickle
+
+    from liangshai.validate.folder import validate_folder
+
+    data = validate_folder(sample_copy)
+    statement = next(s for s in data.statements.values() if s.problems and s.items)
+    statement.fingerprint  # noqa: B018 -- taken once, kept
+    back = pickle.loads(pickle.dumps(statement, protocol=5))
+    fields = type(statement).__dataclass_fields__
+    assert [repr(getattr(back, f)) for f in fields] == [repr(getattr(statement, f)) for f in fields]
+    assert back._fingerprint == statement.fingerprint
 
 
 def test_a_statement_filed_as_its_own_file_is_the_only_one_read_again(
