@@ -95,6 +95,10 @@ class Source:
             self._sha256 = hashlib.sha256(self.read_bytes() or b"").digest()
         return self._sha256
 
+    def identity(self) -> bytes:
+        """Its name and SHA-256: what a cache keys the file on."""
+        return repr(self.name).encode() + self.sha256()
+
     def _read(self, limit: int) -> bytes | None:
         kind = irregular(self.path, self.root)
         if kind:

@@ -269,8 +269,7 @@ def ledgers_key(ledgers: dict[str, list[Source]]) -> dict[str, str]:
     for name, sources in sorted(ledgers.items()):
         h = hashlib.sha256()
         for source in sources:
-            size = len(source.read_bytes() or b"")
-            h.update(repr((source.name, size)).encode() + source.sha256())
+            h.update(source.identity())
         keys[name] = h.hexdigest()
     return keys
 

@@ -152,8 +152,7 @@ def _cache_path(data: Dataset, folder: Path, group: Group, cache: Path) -> Path:
     settings' and the code's (Dataset.registry_key)."""
     h = hashlib.sha256(repr((data.registry_key, folder.name, group.name)).encode())
     for source in group.sources():
-        size = len(source.read_bytes() or b"")
-        h.update(repr((source.name, size)).encode() + source.sha256())
+        h.update(source.identity())
     name = f"{place(folder, group.name)}-{h.hexdigest()[:40]}.pickle"
     return Path(cache) / "validation" / name
 
